@@ -1,0 +1,152 @@
+package locales
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/familylinks/familylinks/content"
+)
+
+func load(t *testing.T) *Catalog {
+	t.Helper()
+	c, err := Load(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+// TestCatalogComplete fails when any language lacks a message, a plural form
+// or a country name, or changes a placeholder.
+func TestCatalogComplete(t *testing.T) {
+	d, err := content.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, c := range d.Countries {
+		codes = append(codes, c.ISO2)
+	}
+	if err := load(t).Check(codes); err != nil {
+		for _, e := range strings.Split(err.Error(), "\n") {
+			t.Error(e)
+		}
+	}
+}
+
+func TestCheckFindsGaps(t *testing.T) {
+	c := load(t)
+	// A country code no language can name must be reported.
+	if err := c.Check([]string{"qq"}); err == nil || !strings.Contains(err.Error(), "no name for country qq") {
+		t.Fatalf("want a missing country name reported, got %v", err)
+	}
+	// A message missing from one language must be reported.
+	delete(c.raw["so"], "HomeTitle")
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), "so: message HomeTitle missing") {
+		t.Fatalf("want the missing Somali message reported, got %v", err)
+	}
+	// A lost placeholder must be reported.
+	c.raw["fr"]["CountryTitle"] = "Liens familiaux"
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), "fr: message CountryTitle has placeholders") {
+		t.Fatalf("want the lost placeholder reported, got %v", err)
+	}
+}
+
+func TestPluralForms(t *testing.T) {
+	c := load(t)
+	tests := []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{"en", 1, "1 country"},
+		{"en", 7, "7 countries"},
+		{"ru", 1, "1 страна"},
+		{"ru", 3, "3 страны"},
+		{"ru", 5, "5 стран"},
+		{"ru", 21, "21 страна"},
+		{"uk", 2, "2 країни"},
+		{"uk", 11, "11 країн"},
+	}
+	for _, tt := range tests {
+		if got := c.Translator(tt.lang).N("CountriesCount", tt.n); got != tt.want {
+			t.Errorf("%s %d: got %q, want %q", tt.lang, tt.n, got, tt.want)
+		}
+	}
+	// Arabic has six forms; 0, 1, 2, 3, 11 and 100 each take a different one.
+	seen := map[string]bool{}
+	for _, n := range []int{0, 1, 2, 3, 11, 100} {
+		seen[c.Translator("ar").N("CountriesCount", n)] = true
+	}
+	if len(seen) != 6 {
+		t.Errorf("Arabic plural: want 6 distinct strings for 0,1,2,3,11,100, got %d", len(seen))
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	c := load(t)
+	tests := []struct {
+		name, cookie, accept, want string
+	}{
+		{"nothing", "", "", "en"},
+		{"accept arabic", "", "ar-SY,ar;q=0.9,en;q=0.5", "ar"},
+		{"cookie wins over header", "so", "ar", "so"},
+		{"bad cookie ignored", "xx", "uk-UA,uk;q=0.9", "uk"},
+		{"dari by region", "", "fa-AF", "prs"},
+		{"persian gets dari", "", "fa-IR,fa;q=0.9", "prs"},
+		{"pashto", "", "ps-AF", "ps"},
+		{"tigrinya", "", "ti-ER", "ti"},
+		{"order by quality", "", "de;q=0.9,fr;q=0.8,es;q=0.7", "fr"},
+		{"unsupported only", "", "de-DE,de;q=0.9", "en"},
+		{"garbage header", "", ";;;,,q=", "en"},
+		{"french canadian", "", "fr-CA", "fr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.Negotiate(tt.cookie, tt.accept).Code; got != tt.want {
+				t.Fatalf("Negotiate(%q, %q) = %s, want %s", tt.cookie, tt.accept, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCountryNames(t *testing.T) {
+	c := load(t)
+	tests := []struct{ lang, iso, want string }{
+		{"en", "sz", "Eswatini"},
+		{"en", "mk", "North Macedonia"},
+		{"en", "tr", "Türkiye"},
+		{"en", "af", "Afghanistan"},
+		{"ar", "af", "أفغانستان"},
+		{"prs", "af", "افغانستان"},
+		{"so", "ss", "Koonfur Suudaan"},
+		{"fr", "de", "Allemagne"},
+		{"ru", "de", "Германия"},
+	}
+	for _, tt := range tests {
+		if got := c.Translator(tt.lang).Country(tt.iso); got != tt.want {
+			t.Errorf("%s %s: got %q, want %q", tt.lang, tt.iso, got, tt.want)
+		}
+	}
+}
+
+func TestLanguages(t *testing.T) {
+	c := load(t)
+	rtl := map[string]bool{}
+	for _, l := range c.Languages() {
+		if l.Name == "" {
+			t.Errorf("%s has no name for the switcher", l.Code)
+		}
+		if l.RTL {
+			rtl[l.Code] = true
+		}
+	}
+	if len(c.Languages()) != 10 || len(rtl) != 3 || !rtl["ar"] || !rtl["prs"] || !rtl["ps"] {
+		t.Fatalf("want ten languages with ar, prs and ps right-to-left; got %d, rtl %v", len(c.Languages()), rtl)
+	}
+	if l, _ := c.Lookup("prs"); l.HrefLang() != "fa-AF" {
+		t.Errorf("Dari hreflang = %q, want fa-AF", l.HrefLang())
+	}
+}
