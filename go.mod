@@ -5,9 +5,11 @@ go 1.26.0
 require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/andybalholm/brotli v1.1.0
+	github.com/andybalholm/cascadia v1.3.5
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/klauspost/compress v1.17.9
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
+	golang.org/x/net v0.62.0
 	golang.org/x/text v0.43.0
 )
 

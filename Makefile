@@ -1,0 +1,38 @@
+# Family Links. `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := var/bin/familylinks
+
+.PHONY: help run test check build vet fmt bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: build ## serve the site at http://127.0.0.1:8080 (FAMILYLINKS_ADDR to change)
+	$(BIN) serve
+
+test: ## run every test, with the race detector, plus vet and gofmt
+	@bash deploy/scripts/require-go.sh
+	@test -z "$$(gofmt -l cmd site content locales search)" || { gofmt -l cmd site content locales search; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run ./cmd/familylinks check
+	$(GO) test -race -count=1 ./...
+
+check: ## validate the country data and the translations
+	$(GO) run ./cmd/familylinks check
+
+build: ## build the binary into var/bin
+	@bash deploy/scripts/require-go.sh
+	$(GO) build -trimpath -o $(BIN) ./cmd/familylinks
+
+vet: ## go vet
+	$(GO) vet ./...
+
+fmt: ## gofmt the tree
+	gofmt -w cmd site content locales search
+
+bench: build ## country page: the site against nginx serving the same bytes (installs nginx-light and wrk if missing)
+	bash deploy/bench/country-page.sh
+
+clean: ## remove build output and local data
+	rm -rf var/bin var/bench

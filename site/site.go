@@ -1,0 +1,90 @@
+// Package site assembles the Family Links web application: configuration,
+// middleware order, and every feature's routes.
+package site
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/site/countries"
+	"github.com/familylinks/familylinks/site/meta"
+	"github.com/familylinks/familylinks/site/pages"
+	"github.com/familylinks/familylinks/site/static"
+	"github.com/familylinks/familylinks/site/views"
+	"github.com/familylinks/familylinks/site/web"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Config is the site's configuration, read from the environment by cmd.
+type Config struct {
+	// BaseURL is the public origin, for example https://familylinks.example.
+	BaseURL string
+	// TrustedProxies are the proxies whose X-Real-IP header is believed.
+	TrustedProxies []string
+}
+
+// Deps are the site's dependencies, loaded and validated by the caller.
+type Deps struct {
+	Content *content.Data
+	Catalog *locales.Catalog
+	Log     *slog.Logger
+}
+
+// New builds the application. Every template is parsed here, so a broken
+// template stops start-up instead of a request.
+func New(cfg Config, deps Deps) (*fiber.App, error) {
+	base := strings.TrimSuffix(cfg.BaseURL, "/")
+	if base == "" {
+		return nil, fmt.Errorf("site: no base URL")
+	}
+	v, err := web.ParseViews(views.FS, "pages", "countries", "errors")
+	if err != nil {
+		return nil, err
+	}
+	assets, err := web.LoadAssets(static.FS)
+	if err != nil {
+		return nil, err
+	}
+	kit := &web.Kit{
+		Catalog:       deps.Catalog,
+		BaseURL:       base,
+		SecureCookies: strings.HasPrefix(base, "https://"),
+		Views:         v,
+		Pages:         &web.Cache{},
+		Assets:        web.Assets{CSS: assets.URL("site.css"), Icon: assets.URL("icon.svg")},
+		Log:           deps.Log,
+	}
+	app := fiber.New(fiber.Config{
+		AppName:                 "familylinks",
+		ErrorHandler:            kit.ErrorHandler,
+		ReadTimeout:             10 * time.Second,
+		WriteTimeout:            10 * time.Second,
+		IdleTimeout:             60 * time.Second,
+		BodyLimit:               64 * 1024,
+		ReadBufferSize:          8192,
+		DisableStartupMessage:   true,
+		ProxyHeader:             "X-Real-IP",
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		EnableIPValidation:      true,
+	})
+
+	// Middleware, in order: security headers on every response, errors too.
+	app.Use(web.SecurityMiddleware())
+
+	// Routes outside any language.
+	meta.New(kit, deps.Content).Register(app) // /healthz, /robots.txt, /sitemap.xml
+	app.Get("/static/*", assets.Handler)      // content-hash CSS and icon
+	pages.New(kit).RegisterRoot(app)          // / → /{lang}/
+	lang := app.Group("/:lang", kit.LangMiddleware)
+	countries.New(kit, deps.Content).Register(lang) // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
+	pages.New(kit).Register(lang)                   // /{lang}/how-we-work, /privacy, /faq
+
+	// Anything else is a localized 404.
+	app.Use(func(c *fiber.Ctx) error { return web.NotFound() })
+	return app, nil
+}

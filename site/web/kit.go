@@ -1,0 +1,131 @@
+// Package web is the shared HTTP kit of the site: page data, rendering, the
+// in-memory page cache, language selection, security headers and the one
+// place that turns errors into pages.
+package web
+
+import (
+	"log/slog"
+	"strings"
+
+	"github.com/familylinks/familylinks/locales"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Kit holds what every feature's handlers share. It is built once by
+// site.New and only read afterwards.
+type Kit struct {
+	Catalog *locales.Catalog
+	// BaseURL is the public origin, without a trailing slash; canonical
+	// links, hreflang alternates and the sitemap are absolute URLs on it.
+	BaseURL string
+	// SecureCookies is true when the site is served over HTTPS.
+	SecureCookies bool
+	Views         *Views
+	Pages         *Cache
+	Assets        Assets
+	Log           *slog.Logger
+}
+
+// Alternate is one hreflang alternate of a page.
+type Alternate struct {
+	HrefLang string
+	URL      string
+}
+
+// LangLink is one entry of the language switcher.
+type LangLink struct {
+	Code, Name, HrefLang, Dir, URL string
+	Current                        bool
+}
+
+// Base is embedded in every page's data: the language, the translator bound
+// to it, and what the layout needs.
+type Base struct {
+	Lang       locales.Language
+	Tr         *locales.Translator
+	Title      string
+	Path       string // the page's path after /{lang}, starting with "/"
+	Canonical  string
+	Alternates []Alternate
+	Switcher   []LangLink
+	Assets     Assets
+	NoIndex    bool
+}
+
+// T localizes a message for the page's language.
+func (b Base) T(id string, pairs ...any) string { return b.Tr.T(id, pairs...) }
+
+// N localizes a plural message for the page's language.
+func (b Base) N(id string, n int, pairs ...any) string { return b.Tr.N(id, n, pairs...) }
+
+// Country names a country in the page's language.
+func (b Base) Country(iso2 string) string { return b.Tr.Country(iso2) }
+
+// Home is the page language's home page path.
+func (b Base) Home() string { return "/" + b.Lang.Code + "/" }
+
+// URL is a path in the page's language.
+func (b Base) URL(path string) string { return "/" + b.Lang.Code + path }
+
+// Base builds the page data shared by all pages for a language and the
+// language-neutral path (for example "/countries/af"); title is already
+// localized.
+func (k *Kit) Base(lang locales.Language, path, title string) Base {
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	b := Base{
+		Lang:   lang,
+		Tr:     k.Catalog.Translator(lang.Code),
+		Title:  title,
+		Path:   path,
+		Assets: k.Assets,
+	}
+	b.Canonical = k.BaseURL + "/" + lang.Code + path
+	for _, l := range k.Catalog.Languages() {
+		b.Alternates = append(b.Alternates, Alternate{HrefLang: l.HrefLang(), URL: k.BaseURL + "/" + l.Code + path})
+		b.Switcher = append(b.Switcher, LangLink{
+			Code: l.Code, Name: l.Name, HrefLang: l.HrefLang(), Dir: l.Dir(),
+			URL:     "/" + l.Code + path + "?switch=1",
+			Current: l.Code == lang.Code,
+		})
+	}
+	b.Alternates = append(b.Alternates, Alternate{HrefLang: "x-default", URL: k.BaseURL + "/en" + path})
+	return b
+}
+
+const (
+	langLocal  = "lang"
+	langCookie = "lang"
+)
+
+// Lang returns the language the lang middleware put on the request.
+func Lang(c *fiber.Ctx) locales.Language {
+	l, _ := c.Locals(langLocal).(locales.Language)
+	return l
+}
+
+// LangMiddleware validates the /{lang} segment. A language switch (the
+// switcher's ?switch=1) is the only time the language cookie is written;
+// it then redirects to the clean URL, so cached pages never carry cookies.
+func (k *Kit) LangMiddleware(c *fiber.Ctx) error {
+	l, ok := k.Catalog.Lookup(c.Params("lang"))
+	if !ok {
+		return NotFound()
+	}
+	c.Locals(langLocal, l)
+	if c.Request().URI().QueryArgs().Has("switch") {
+		c.Cookie(&fiber.Cookie{
+			Name: langCookie, Value: l.Code, Path: "/", MaxAge: 365 * 24 * 3600,
+			Secure: k.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+		})
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Redirect(c.Path(), fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+// Negotiate picks a language for a request that carries none in its path.
+func (k *Kit) Negotiate(c *fiber.Ctx) locales.Language {
+	return k.Catalog.Negotiate(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))
+}

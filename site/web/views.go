@@ -1,0 +1,83 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Views holds every page template, parsed once at start-up. Each page is the
+// layout, the partials and one page file that defines "content".
+type Views struct {
+	pages map[string]*template.Template
+}
+
+// ParseViews parses layouts/*.html and partials/*.html with each other
+// *.html file under the given folders. A page is named by its path without
+// ".html", for example "countries/show".
+func ParseViews(fsys fs.FS, folders ...string) (*Views, error) {
+	root, err := template.New("").ParseFS(fsys, "layouts/*.html", "partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: parse layouts: %w", err)
+	}
+	v := &Views{pages: map[string]*template.Template{}}
+	for _, dir := range folders {
+		files, err := fs.Glob(fsys, dir+"/*.html")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			t, err := root.Clone()
+			if err != nil {
+				return nil, err
+			}
+			if _, err := t.ParseFS(fsys, f); err != nil {
+				return nil, fmt.Errorf("web: parse %s: %w", f, err)
+			}
+			v.pages[strings.TrimSuffix(f, path.Ext(f))] = t
+		}
+	}
+	return v, nil
+}
+
+// Execute renders a page into a new buffer.
+func (v *Views) Execute(name string, data any) ([]byte, error) {
+	t, ok := v.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no view %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Render renders a page that differs per request and sends it.
+func Render(c *fiber.Ctx, v *Views, name string, data any) error {
+	b, err := v.Execute(name, data)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.Send(b)
+}
+
+// Cached serves a page that is the same for every visitor: rendered on first
+// use under key, then served from memory. key must be built from validated
+// values only.
+func (k *Kit) Cached(c *fiber.Ctx, key, view string, data func() any) error {
+	e, err := k.Pages.Get(key, fiber.MIMETextHTMLCharsetUTF8, func() ([]byte, error) {
+		return k.Views.Execute(view, data())
+	})
+	if err != nil {
+		return err
+	}
+	return e.Serve(c, PublicPage)
+}
