@@ -42,7 +42,10 @@ func NewEntry(contentType string, body []byte) *Entry {
 
 // Get returns the entry for key, building it with build on first use.
 func (c *Cache) Get(key, contentType string, build func() ([]byte, error)) (*Entry, error) {
-	v, _ := c.entries.LoadOrStore(key, &Entry{contentType: contentType, build: build})
+	v, ok := c.entries.Load(key)
+	if !ok {
+		v, _ = c.entries.LoadOrStore(key, &Entry{contentType: contentType, build: build})
+	}
 	e := v.(*Entry)
 	e.load()
 	return e, e.err
