@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Roles of staff accounts.
+const (
+	RoleCaseworker = "caseworker"
+	RoleAdmin      = "admin"
+)
+
+// ErrDuplicate is returned when a unique value is already taken.
+var ErrDuplicate = errors.New("store: already exists")
+
+// Staff is a back-office account.
+type Staff struct {
+	ID           int64      `db:"id"`
+	Email        string     `db:"email"`
+	Society      *string    `db:"society"`
+	Role         string     `db:"role"`
+	PasswordHash string     `db:"password_hash"`
+	CreatedAt    time.Time  `db:"created_at"`
+	DisabledAt   *time.Time `db:"disabled_at"`
+}
+
+// Admin reports whether the account sees every Society.
+func (s Staff) Admin() bool { return s.Role == RoleAdmin }
+
+// SocietyCode is the account's Society, or "" for an administrator without one.
+func (s Staff) SocietyCode() string {
+	if s.Society == nil {
+		return ""
+	}
+	return *s.Society
+}
+
+// CanSee reports whether the account may see data of a Society.
+func (s Staff) CanSee(society string) bool {
+	return s.Admin() || (society != "" && s.SocietyCode() == society)
+}
+
+// CreateStaff adds an account; email must already be lower-case.
+func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordHash string) (Staff, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var soc *string
+	if society != "" {
+		soc = &society
+	}
+	rows, _ := s.pool.Query(ctx, `
+		INSERT INTO staff (email, society, role, password_hash)
+		VALUES ($1, $2, $3, $4)
+		RETURNING id, email, society, role, password_hash, created_at, disabled_at`,
+		email, soc, role, passwordHash)
+	st, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Staff])
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return Staff{}, fmt.Errorf("store: create staff %s: %w", email, ErrDuplicate)
+	}
+	if err != nil {
+		return Staff{}, fmt.Errorf("store: create staff: %w", err)
+	}
+	return st, nil
+}
+
+const staffColumns = `id, email, society, role, password_hash, created_at, disabled_at`
+
+// StaffByEmail finds an account, enabled or not.
+func (s *Store) StaffByEmail(ctx context.Context, email string) (Staff, error) {
+	return s.oneStaff(ctx, `SELECT `+staffColumns+` FROM staff WHERE email = $1`, email)
+}
+
+// StaffByID finds an account, enabled or not.
+func (s *Store) StaffByID(ctx context.Context, id int64) (Staff, error) {
+	return s.oneStaff(ctx, `SELECT `+staffColumns+` FROM staff WHERE id = $1`, id)
+}
+
+func (s *Store) oneStaff(ctx context.Context, sql string, arg any) (Staff, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	rows, _ := s.pool.Query(ctx, sql, arg)
+	st, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Staff])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Staff{}, ErrNotFound
+	}
+	if err != nil {
+		return Staff{}, fmt.Errorf("store: staff: %w", err)
+	}
+	return st, nil
+}
+
+// DisableStaff disables an account and ends its sessions at once.
+func (s *Store) DisableStaff(ctx context.Context, email string) error {
+	return s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE staff SET disabled_at = coalesce(disabled_at, now()) WHERE email = $1 RETURNING id`, email).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: disable staff: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE staff_id = $1`, id); err != nil {
+			return fmt.Errorf("store: disable staff: %w", err)
+		}
+		return nil
+	})
+}
+
+// SetPassword replaces an account's password hash.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE staff SET password_hash = $2 WHERE id = $1`, id, hash)
+	if err != nil {
+		return fmt.Errorf("store: set password: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/familylinks/familylinks/site/store"
+	"github.com/familylinks/familylinks/site/store/storetest"
+	"github.com/jackc/pgx/v5"
+)
+
+func TestMigrateFromEmptyAndAgain(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, storetest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.SchemaVersion(ctx); v != 0 {
+		t.Fatalf("empty database at version %d", v)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate from empty: %v", err)
+	}
+	v1, err := s.SchemaVersion(ctx)
+	if err != nil || v1 < 1 {
+		t.Fatalf("version after migrate: %d %v", v1, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("re-applying migrations must be a no-op: %v", err)
+	}
+	if v2, _ := s.SchemaVersion(ctx); v2 != v1 {
+		t.Fatalf("version moved from %d to %d on re-apply", v1, v2)
+	}
+	// Two replicas starting together: tern's advisory lock serialises them.
+	s2, err := store.Open(ctx, storetest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s2.Migrate(ctx) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent migrate: %v", err)
+		}
+	}
+}
+
+func TestStaffAccounts(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	cw, err := s.CreateStaff(ctx, "ana@drk.example", "de", store.RoleCaseworker, "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateStaff(ctx, "ana@drk.example", "fr", store.RoleCaseworker, "hash"); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("duplicate e-mail: %v", err)
+	}
+	if _, err := s.CreateStaff(ctx, "bob@example", "", store.RoleCaseworker, "hash"); err == nil {
+		t.Error("a caseworker must belong to a Society")
+	}
+	if _, err := s.StaffByEmail(ctx, "nobody@example"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown e-mail: %v", err)
+	}
+	if !cw.CanSee("de") || cw.CanSee("fr") || cw.CanSee("") {
+		t.Error("a caseworker sees only their own Society")
+	}
+	adm, err := s.CreateStaff(ctx, "root@icrc.example", "", store.RoleAdmin, "hash")
+	if err != nil || !adm.CanSee("fr") {
+		t.Fatalf("admin: %v", err)
+	}
+	if err := s.CreateSession(ctx, "tok", &cw.ID, "csrf", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DisableStaff(ctx, cw.Email); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionByToken(ctx, "tok", time.Hour); !errors.Is(err, store.ErrNotFound) {
+		t.Error("disabling an account must end its sessions")
+	}
+	if got, _ := s.StaffByID(ctx, cw.ID); got.DisabledAt == nil {
+		t.Error("account not disabled")
+	}
+}
+
+func TestSessions(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	st, _ := s.CreateStaff(ctx, "c@x.example", "de", store.RoleCaseworker, "h")
+	if err := s.CreateSession(ctx, "pre", nil, "c1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.SessionByToken(ctx, "pre", time.Hour)
+	if err != nil || sess.StaffID != nil || sess.CSRFToken != "c1" {
+		t.Fatalf("pre-login session: %+v %v", sess, err)
+	}
+	if err := s.RotateSession(ctx, "pre", "post", st.ID, "c2", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionByToken(ctx, "pre", time.Hour); !errors.Is(err, store.ErrNotFound) {
+		t.Error("the old session id must stop working at login")
+	}
+	sess, err = s.SessionByToken(ctx, "post", time.Hour)
+	if err != nil || sess.StaffID == nil || *sess.StaffID != st.ID {
+		t.Fatalf("rotated session: %+v %v", sess, err)
+	}
+	if err := s.CreateSession(ctx, "old", nil, "c", -time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SessionByToken(ctx, "old", time.Hour); !errors.Is(err, store.ErrNotFound) {
+		t.Error("an expired session must not be found")
+	}
+	if n, _ := s.DeleteExpiredSessions(ctx); n != 1 {
+		t.Errorf("expired sessions deleted: %d", n)
+	}
+}
+
+func TestRateLimitShared(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	for i := 1; i <= 3; i++ {
+		n, _, err := s.Hit(ctx, "k", time.Minute)
+		if err != nil || n != i {
+			t.Fatalf("hit %d: %d %v", i, n, err)
+		}
+	}
+	if n, _ := s.Hits(ctx, "k", time.Minute); n != 3 {
+		t.Errorf("hits: %d", n)
+	}
+	// A window that has ended starts again from one.
+	if n, _, _ := s.Hit(ctx, "short", time.Millisecond); n != 1 {
+		t.Fatal(n)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n, _, _ := s.Hit(ctx, "short", time.Millisecond); n != 1 {
+		t.Errorf("expired window continued at %d", n)
+	}
+	if err := s.ResetHits(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Hits(ctx, "k", time.Minute); n != 0 {
+		t.Errorf("after reset: %d", n)
+	}
+}
+
+func TestAudit(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	soc := "de"
+	if err := s.Audit(ctx, store.AuditEntry{Actor: "a@x", Society: &soc, Action: "enquiry.view", ObjectType: "enquiry", ObjectID: "E1"}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.AuditLog(ctx, 10)
+	if err != nil || len(log) != 1 || log[0].Action != "enquiry.view" || *log[0].Society != "de" {
+		t.Fatalf("audit log: %+v %v", log, err)
+	}
+}
+
+func enqueue(t *testing.T, s *store.Store, topic string, n int) {
+	t.Helper()
+	err := s.Tx(context.Background(), func(ctx context.Context, tx pgx.Tx) error {
+		for i := 0; i < n; i++ {
+			if err := store.Enqueue(ctx, tx, topic, map[string]int{"n": i}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOutboxEnqueueIsTransactional(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	_ = s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := store.Enqueue(ctx, tx, "t", 1); err != nil {
+			t.Fatal(err)
+		}
+		return errors.New("roll back")
+	})
+	if rows, _ := s.OutboxRows(ctx); len(rows) != 0 {
+		t.Fatalf("a rolled-back transaction left %d outbox rows", len(rows))
+	}
+}
+
+func TestOutboxRetryWithBackoff(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	enqueue(t, s, "mail", 1)
+	calls := 0
+	var delays []int
+	w := &store.Worker{
+		Store: s,
+		Handlers: map[string]store.OutboxHandler{"mail": func(ctx context.Context, m store.OutboxMessage) error {
+			calls++
+			if calls < 3 {
+				return fmt.Errorf("smtp refused, try %d", calls)
+			}
+			return nil
+		}},
+		Backoff: func(n int) time.Duration { delays = append(delays, n); return 50 * time.Millisecond * time.Duration(n) },
+	}
+	if n, err := w.RunOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("first run: %d %v", n, err)
+	}
+	rows, _ := s.OutboxRows(ctx)
+	if rows[0].DoneAt != nil || rows[0].LastError == nil || *rows[0].LastError != "smtp refused, try 1" || rows[0].Attempts != 1 {
+		t.Fatalf("after a failure: %+v", rows[0])
+	}
+	// Not due yet: the backoff holds it back.
+	if n, _ := w.RunOnce(ctx); n != 0 {
+		t.Fatalf("retried before its backoff: %d", n)
+	}
+	for calls < 3 {
+		time.Sleep(60 * time.Millisecond)
+		if _, err := w.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, _ = s.OutboxRows(ctx)
+	if rows[0].DoneAt == nil || rows[0].LastError != nil || rows[0].Attempts != 3 {
+		t.Fatalf("after success: %+v", rows[0])
+	}
+	if fmt.Sprint(delays) != "[1 2]" {
+		t.Errorf("backoff asked for attempts %v, want [1 2]", delays)
+	}
+	if pending, _, _ := s.OutboxStats(ctx); pending != 0 {
+		t.Errorf("pending after success: %d", pending)
+	}
+}
+
+func TestOutboxUnknownTopicKeptWithError(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	enqueue(t, s, "nobody-handles-this", 1)
+	w := &store.Worker{Store: s, Handlers: map[string]store.OutboxHandler{}}
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := s.OutboxRows(ctx)
+	if rows[0].DoneAt != nil || rows[0].LastError == nil {
+		t.Fatalf("a message nobody handles must stay pending with its error: %+v", rows[0])
+	}
+	if pending, _, _ := s.OutboxStats(ctx); pending != 1 {
+		t.Errorf("pending: %d", pending)
+	}
+}
+
+// TestOutboxTwoWorkersNeverShare runs two workers, as two replicas would,
+// over many messages: each is handled exactly once.
+func TestOutboxTwoWorkersNeverShare(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	const n = 300
+	enqueue(t, s, "job", n)
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var total atomic.Int64
+	handler := func(ctx context.Context, m store.OutboxMessage) error {
+		mu.Lock()
+		seen[m.ID]++
+		mu.Unlock()
+		total.Add(1)
+		time.Sleep(time.Millisecond) // widen the window for overlap
+		return nil
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		w := &store.Worker{Store: s, Handlers: map[string]store.OutboxHandler{"job": handler}, Batch: 7, Poll: 10 * time.Millisecond}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = w.Run(runCtx) }()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for total.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("handled %d distinct messages, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("message %d handled %d times", id, c)
+		}
+	}
+	if pending, _, _ := s.OutboxStats(ctx); pending != 0 {
+		t.Errorf("pending: %d", pending)
+	}
+}
