@@ -3,6 +3,7 @@
 package site
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -13,7 +14,9 @@ import (
 	"github.com/familylinks/familylinks/site/countries"
 	"github.com/familylinks/familylinks/site/meta"
 	"github.com/familylinks/familylinks/site/pages"
+	"github.com/familylinks/familylinks/site/staff"
 	"github.com/familylinks/familylinks/site/static"
+	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/views"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
@@ -28,10 +31,19 @@ type Config struct {
 }
 
 // Deps are the site's dependencies, loaded and validated by the caller.
+// Store and Search may be nil: the public pages need neither, the back
+// office needs the store, and /readyz reports what is missing.
 type Deps struct {
 	Content *content.Data
 	Catalog *locales.Catalog
 	Log     *slog.Logger
+	Store   *store.Store
+	Search  Searcher
+}
+
+// Searcher is what the site needs of the search engine so far.
+type Searcher interface {
+	Ready(ctx context.Context) error
 }
 
 // New builds the application. Every template is parsed here, so a broken
@@ -41,7 +53,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if base == "" {
 		return nil, fmt.Errorf("site: no base URL")
 	}
-	v, err := web.ParseViews(views.FS, "pages", "countries", "errors")
+	v, err := web.ParseViews(views.FS, "pages", "countries", "errors", "staff")
 	if err != nil {
 		return nil, err
 	}
@@ -73,13 +85,29 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		EnableIPValidation:      true,
 	})
 
-	// Middleware, in order: security headers on every response, errors too.
+	metrics := web.NewMetrics()
+	var pgCheck, searchCheck meta.Check
+	if deps.Store != nil {
+		pgCheck = deps.Store.Ping
+		metrics.WatchPool(deps.Store.Pool())
+		metrics.WatchOutbox(deps.Store.OutboxStats)
+	}
+	if deps.Search != nil {
+		searchCheck = deps.Search.Ready
+	}
+
+	// Middleware, in order: security headers on every response, errors
+	// too; then metrics, which also renders errors so it counts their status.
 	app.Use(web.SecurityMiddleware())
+	app.Use(metrics.Middleware)
 
 	// Routes outside any language.
-	meta.New(kit, deps.Content).Register(app) // /healthz, /robots.txt, /sitemap.xml
-	app.Get("/static/*", assets.Handler)      // content-hash CSS and icon
-	pages.New(kit).RegisterRoot(app)          // / → /{lang}/
+	meta.New(kit, deps.Content, metrics, pgCheck, searchCheck).Register(app) // /healthz, /readyz, /metrics, /robots.txt, /sitemap.xml
+	app.Get("/static/*", assets.Handler)                                     // content-hash CSS and icon
+	pages.New(kit).RegisterRoot(app)                                         // / → /{lang}/
+	if deps.Store != nil {
+		staff.New(kit, deps.Store, deps.Content).Register(app) // /staff/…: login, logout, dashboard
+	}
 	lang := app.Group("/:lang", kit.LangMiddleware)
 	countries.New(kit, deps.Content).Register(lang) // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
 	pages.New(kit).Register(lang)                   // /{lang}/how-we-work, /privacy, /faq

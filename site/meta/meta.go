@@ -13,12 +13,18 @@ import (
 
 // Handler serves the machine-readable routes.
 type Handler struct {
-	kit  *web.Kit
-	data *content.Data
+	kit      *web.Kit
+	data     *content.Data
+	postgres Check
+	search   Check
+	metrics  *web.Metrics
 }
 
-// New returns the handler.
-func New(kit *web.Kit, data *content.Data) *Handler { return &Handler{kit: kit, data: data} }
+// New returns the handler; postgres and search are the readiness checks
+// (nil when the dependency is not configured).
+func New(kit *web.Kit, data *content.Data, metrics *web.Metrics, postgres, search Check) *Handler {
+	return &Handler{kit: kit, data: data, metrics: metrics, postgres: postgres, search: search}
+}
 
 // Register registers the routes outside any language.
 func (h *Handler) Register(r fiber.Router) {

@@ -38,13 +38,14 @@ func (s *Store) CreateSession(ctx context.Context, token string, staffID *int64,
 	return nil
 }
 
-// SessionByToken returns a live session and extends it (sliding expiry,
-// bounded by ttl from now).
+// SessionByToken returns a live session and, once logged in, extends it to
+// ttl from now (sliding expiry). A pre-login session keeps its short life.
 func (s *Store) SessionByToken(ctx context.Context, token string, ttl time.Duration) (Session, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	rows, _ := s.pool.Query(ctx, `
-		UPDATE sessions SET last_seen_at = now(), expires_at = greatest(expires_at, now() + make_interval(secs => $2))
+		UPDATE sessions SET last_seen_at = now(),
+			expires_at = CASE WHEN staff_id IS NULL THEN expires_at ELSE greatest(expires_at, now() + make_interval(secs => $2)) END
 		WHERE id_hash = $1 AND expires_at > now()
 		RETURNING staff_id, csrf_token, created_at, expires_at`,
 		hashToken(token), ttl.Seconds())

@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every template.
 //
-//go:embed layouts partials pages countries errors
+//go:embed layouts partials pages countries errors staff
 var FS embed.FS

@@ -104,3 +104,9 @@ func firstSegment(p string) string {
 	}
 	return p
 }
+
+// Forbidden is the error for a refused action, such as a form without its
+// CSRF token.
+func Forbidden(cause error) error {
+	return &Error{Status: fiber.StatusForbidden, Title: "ErrorBadRequestTitle", Text: "ErrorBadRequestText", Err: cause}
+}

@@ -1,0 +1,311 @@
+// Package staff is the back office: login, logout, sessions, CSRF, the
+// dashboard, and the rule that a caseworker sees only their own Society.
+package staff
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/site/store"
+	"github.com/familylinks/familylinks/site/web"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+)
+
+// Session and throttling limits.
+const (
+	SessionTTL       = 12 * time.Hour
+	PreLoginTTL      = 30 * time.Minute
+	LoginWindow      = 15 * time.Minute
+	MaxFailsPerEmail = 5
+	MaxFailsPerIP    = 20
+)
+
+// Handler serves /staff/….
+type Handler struct {
+	kit    *web.Kit
+	store  *store.Store
+	data   *content.Data
+	cookie string
+}
+
+// New returns the back office handler.
+func New(kit *web.Kit, st *store.Store, data *content.Data) *Handler {
+	name := "fl_session"
+	if kit.SecureCookies {
+		// __Host- cookies must be Secure, host-only and Path=/.
+		name = "__Host-fl_session"
+	}
+	return &Handler{kit: kit, store: st, data: data, cookie: name}
+}
+
+// Register registers the back office. Every route answers only to a
+// logged-in account except the login form; every POST checks CSRF.
+func (h *Handler) Register(app *fiber.App) {
+	r := app.Group("/staff", h.noStore, h.loadSession)
+	r.Get("/login", h.loginForm)             // the login form, with a pre-login session for its CSRF token
+	r.Post("/login", h.checkCSRF, h.login)   // check throttling and password, rotate the session
+	r.Post("/logout", h.checkCSRF, h.logout) // end the session
+	r.Get("/", h.requireStaff, h.dashboard)  // the signed-in account's home
+}
+
+const (
+	localSession = "staff.session"
+	localToken   = "staff.token"
+	localUser    = "staff.user"
+)
+
+func (h *Handler) noStore(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Robots-Tag", "noindex, nofollow")
+	return c.Next()
+}
+
+// loadSession puts the session named by the cookie, and its account when
+// logged in and enabled, on the request.
+func (h *Handler) loadSession(c *fiber.Ctx) error {
+	tok := c.Cookies(h.cookie)
+	if tok == "" {
+		return c.Next()
+	}
+	tok = utils.CopyString(tok)
+	ctx := c.UserContext()
+	sess, err := h.store.SessionByToken(ctx, tok, SessionTTL)
+	if errors.Is(err, store.ErrNotFound) {
+		return c.Next()
+	}
+	if err != nil {
+		return err
+	}
+	c.Locals(localSession, sess)
+	c.Locals(localToken, tok)
+	if sess.StaffID != nil {
+		st, err := h.store.StaffByID(ctx, *sess.StaffID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && st.DisabledAt == nil {
+			c.Locals(localUser, st)
+		}
+	}
+	return c.Next()
+}
+
+// User returns the logged-in account, if any.
+func User(c *fiber.Ctx) (store.Staff, bool) {
+	st, ok := c.Locals(localUser).(store.Staff)
+	return st, ok
+}
+
+func session(c *fiber.Ctx) (store.Session, string, bool) {
+	s, ok := c.Locals(localSession).(store.Session)
+	tok, _ := c.Locals(localToken).(string)
+	return s, tok, ok
+}
+
+func (h *Handler) requireStaff(c *fiber.Ctx) error {
+	if _, ok := User(c); !ok {
+		return c.Redirect("/staff/login", fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+// checkCSRF compares the form's token with the session's (synchronizer
+// token pattern). A POST without a session or with a wrong token is refused.
+func (h *Handler) checkCSRF(c *fiber.Ctx) error {
+	sess, _, ok := session(c)
+	if !ok || sess.CSRFToken == "" || subtle.ConstantTimeCompare([]byte(c.FormValue("_csrf")), []byte(sess.CSRFToken)) != 1 {
+		return web.Forbidden(errors.New("staff: missing or wrong CSRF token"))
+	}
+	return c.Next()
+}
+
+func (h *Handler) setCookie(c *fiber.Ctx, tok string, ttl time.Duration) {
+	c.Cookie(&fiber.Cookie{
+		Name: h.cookie, Value: tok, Path: "/", MaxAge: int(ttl.Seconds()),
+		Secure: h.kit.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+func (h *Handler) clearCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{
+		Name: h.cookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(1, 0),
+		Secure: h.kit.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+// Page is the data of a back-office page.
+type Page struct {
+	Title   string
+	Assets  web.Assets
+	CSRF    string
+	User    *store.Staff
+	Society string // the account's Society, named
+	Email   string // what was typed in the login form
+	Error   string
+}
+
+func (h *Handler) page(c *fiber.Ctx, title string) Page {
+	p := Page{Title: title, Assets: h.kit.Assets}
+	if s, _, ok := session(c); ok {
+		p.CSRF = s.CSRFToken
+	}
+	if u, ok := User(c); ok {
+		p.User = &u
+		p.Society = h.societyName(u.SocietyCode())
+	}
+	return p
+}
+
+func (h *Handler) societyName(code string) string {
+	if code == "" {
+		return ""
+	}
+	if cn, ok := h.data.Country(code); ok && cn.Society != nil {
+		return cn.Society.NameEN
+	}
+	return strings.ToUpper(code)
+}
+
+func (h *Handler) render(c *fiber.Ctx, status int, view string, p Page) error {
+	b, err := h.kit.Views.Execute(view, p)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Status(status).Send(b)
+}
+
+func (h *Handler) loginForm(c *fiber.Ctx) error {
+	if _, ok := User(c); ok {
+		return c.Redirect("/staff/", fiber.StatusSeeOther)
+	}
+	if _, _, ok := session(c); !ok {
+		tok, csrf := token(), token()
+		if err := h.store.CreateSession(c.UserContext(), tok, nil, csrf, PreLoginTTL); err != nil {
+			return err
+		}
+		h.setCookie(c, tok, PreLoginTTL)
+		c.Locals(localSession, store.Session{CSRFToken: csrf})
+		c.Locals(localToken, tok)
+	}
+	return h.render(c, fiber.StatusOK, "staff/login", h.page(c, "Staff sign-in"))
+}
+
+func (h *Handler) clientIP(c *fiber.Ctx) *netip.Addr {
+	a, err := netip.ParseAddr(c.IP())
+	if err != nil {
+		return nil
+	}
+	return &a
+}
+
+func (h *Handler) login(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	email := strings.ToLower(strings.TrimSpace(utils.CopyString(c.FormValue("email"))))
+	password := c.FormValue("password")
+	ip := h.clientIP(c)
+	ipKey := "login:ip:" + c.IP()
+	acctKey := "login:email:" + email
+	p := h.page(c, "Staff sign-in")
+	p.Email = email
+
+	byEmail, err := h.store.Hits(ctx, acctKey, LoginWindow)
+	if err != nil {
+		return err
+	}
+	byIP, err := h.store.Hits(ctx, ipKey, LoginWindow)
+	if err != nil {
+		return err
+	}
+	if byEmail >= MaxFailsPerEmail || byIP >= MaxFailsPerIP {
+		if err := h.store.Audit(ctx, store.AuditEntry{Actor: email, Action: "login.throttled", IP: ip}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderRetryAfter, "900")
+		p.Error = "Too many failed sign-ins. Wait 15 minutes, then try again."
+		return h.render(c, fiber.StatusTooManyRequests, "staff/login", p)
+	}
+
+	st, err := h.store.StaffByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	ok := false
+	if err == nil {
+		ok, err = VerifyPassword(st.PasswordHash, password)
+		if err != nil {
+			return err
+		}
+		ok = ok && st.DisabledAt == nil
+	} else {
+		// Spend the same time on an unknown address as on a known one.
+		_, _ = VerifyPassword(dummyHash, password)
+	}
+	if !ok {
+		for _, k := range []string{acctKey, ipKey} {
+			if _, _, err := h.store.Hit(ctx, k, LoginWindow); err != nil {
+				return err
+			}
+		}
+		var staffID *int64
+		if st.ID != 0 {
+			staffID = &st.ID
+		}
+		if err := h.store.Audit(ctx, store.AuditEntry{StaffID: staffID, Actor: email, Action: "login.failed", IP: ip}); err != nil {
+			return err
+		}
+		p.Error = "The e-mail address or the password is wrong."
+		return h.render(c, fiber.StatusUnauthorized, "staff/login", p)
+	}
+
+	_, old, _ := session(c)
+	tok, csrf := token(), token()
+	if err := h.store.RotateSession(ctx, old, tok, st.ID, csrf, SessionTTL); err != nil {
+		return err
+	}
+	if err := h.store.ResetHits(ctx, acctKey); err != nil {
+		return err
+	}
+	if err := h.store.Audit(ctx, store.AuditEntry{StaffID: &st.ID, Actor: st.Email, Society: st.Society, Action: "login", IP: ip}); err != nil {
+		return err
+	}
+	h.setCookie(c, tok, SessionTTL)
+	return c.Redirect("/staff/", fiber.StatusSeeOther)
+}
+
+func (h *Handler) logout(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	_, tok, _ := session(c)
+	if u, ok := User(c); ok {
+		if err := h.store.Audit(ctx, store.AuditEntry{StaffID: &u.ID, Actor: u.Email, Society: u.Society, Action: "logout", IP: h.clientIP(c)}); err != nil {
+			return err
+		}
+	}
+	if err := h.store.DeleteSession(ctx, tok); err != nil {
+		return err
+	}
+	h.clearCookie(c)
+	return c.Redirect("/staff/login", fiber.StatusSeeOther)
+}
+
+func (h *Handler) dashboard(c *fiber.Ctx) error {
+	u, _ := User(c)
+	if err := h.audit(c.UserContext(), u, "dashboard.view", h.clientIP(c)); err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "staff/dashboard", h.page(c, "Back office"))
+}
+
+func (h *Handler) audit(ctx context.Context, u store.Staff, action string, ip *netip.Addr) error {
+	return h.store.Audit(ctx, store.AuditEntry{StaffID: &u.ID, Actor: u.Email, Society: u.Society, Action: action, IP: ip})
+}
+
+// dummyHash is a valid argon2id hash of a random password, used to spend
+// equal time on unknown addresses.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2rV5l9x8m3yqVdV5n1y8r9QkX1wq0pZ0m1Jt3QyVf5c"
