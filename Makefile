@@ -8,15 +8,14 @@ BIN   := var/bin/familylinks
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-run: build ## serve the site at http://127.0.0.1:8080 (FAMILYLINKS_ADDR to change)
-	$(BIN) serve
+run: build ## the whole stack: PostgreSQL and Meilisearch under ./var (unless DATABASE_URL and MEILI_URL are set), then the site at http://127.0.0.1:8080
+	$(BIN) dev
 
-test: ## run every test, with the race detector, plus vet and gofmt
-	@bash deploy/scripts/require-go.sh
-	@test -z "$$(gofmt -l cmd site content locales search)" || { gofmt -l cmd site content locales search; echo "gofmt: files above need formatting"; exit 1; }
+test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch; plus vet, gofmt and the content check
+	@test -z "$$(gofmt -l cmd site content locales search deploy)" || { gofmt -l cmd site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
-	$(GO) run ./cmd/familylinks check
-	$(GO) test -race -count=1 ./...
+	$(BIN) check
+	$(BIN) testenv -- $(GO) test -race -count=1 ./...
 
 check: ## validate the country data and the translations
 	$(GO) run ./cmd/familylinks check
@@ -29,7 +28,7 @@ vet: ## go vet
 	$(GO) vet ./...
 
 fmt: ## gofmt the tree
-	gofmt -w cmd site content locales search
+	gofmt -w cmd site content locales search deploy
 
 bench: build ## country page: the site against nginx serving the same bytes (installs nginx-light and wrk if missing)
 	bash deploy/bench/country-page.sh
