@@ -1,7 +1,5 @@
 // Command familylinks is the Family Links site and its tools, in one binary.
-//
-//	familylinks serve   serve the site (FAMILYLINKS_ADDR, default 127.0.0.1:8080)
-//	familylinks check   validate the content and the translations
+// Run it without arguments for the list of commands.
 package main
 
 import (
@@ -12,26 +10,44 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/deploy/devstack"
 	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/store"
 )
 
 const usage = `familylinks: the Family Links site and its tools.
 
 Usage:
-  familylinks serve   serve the site
-  familylinks check   validate the country data and every translation
+  familylinks serve                 serve the site
+  familylinks dev                   start a local PostgreSQL and Meilisearch under ./var (unless
+                                    DATABASE_URL and MEILI_URL are set), migrate, and serve
+  familylinks migrate               apply the database migrations
+  familylinks check                 validate the country data and every translation
+  familylinks staff add --email E --society XX --role caseworker|admin [--password-stdin]
+                                    create a staff account; prints a one-time password
+  familylinks staff disable --email E
+                                    disable an account and end its sessions
+  familylinks testenv -- CMD ...    run CMD with a throw-away PostgreSQL and Meilisearch (make test)
 
 Environment:
+  DATABASE_URL                 PostgreSQL (postgres://…); the back office needs it
+  MEILI_URL, MEILI_API_KEY     Meilisearch; without it search is reported down in /readyz
   FAMILYLINKS_ADDR             listen address (default 127.0.0.1:8080)
   FAMILYLINKS_BASE_URL         public origin for canonical links (default http://ADDR)
   FAMILYLINKS_TRUSTED_PROXIES  comma-separated proxy IPs or CIDRs whose X-Real-IP is trusted
+  FAMILYLINKS_AUTO_MIGRATE     true: serve applies migrations at start-up
   FAMILYLINKS_LOG_LEVEL        debug, info, warn or error (default info)
+
+Run from a checkout while "familylinks dev" is up, every command finds the local
+stack through var/dev.env.
 `
 
 func main() {
@@ -40,10 +56,23 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(os.Stderr, os.Getenv("FAMILYLINKS_LOG_LEVEL"))
+	// Next to a running `familylinks dev`, find its engines; variables
+	// already set win.
+	if err := devstack.LoadEnvFile(filepath.Join("var", "dev.env")); err != nil {
+		log.Warn("var/dev.env unreadable", "err", err)
+	}
 	var err error
 	switch os.Args[1] {
 	case "serve":
 		err = serve(log)
+	case "dev":
+		err = runDev(os.Args[2:], log, func() error { return serve(log) })
+	case "testenv":
+		err = runTestEnv(os.Args[2:], log)
+	case "migrate":
+		err = migrateCmd(log)
+	case "staff":
+		err = staffCmd(os.Args[2:], os.Stdin, os.Stdout)
 	case "check":
 		err = check(os.Stdout, log)
 	case "help", "-h", "--help":
@@ -52,6 +81,10 @@ func main() {
 	default:
 		fmt.Fprintf(os.Stderr, "familylinks: unknown command %q\n\n%s", os.Args[1], usage)
 		os.Exit(2)
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		os.Exit(coded.ExitCode())
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "familylinks:", err)
@@ -120,6 +153,38 @@ func serve(log *slog.Logger) error {
 		// `familylinks check` and the tests are what fail on it.
 		log.Warn("translations incomplete", "err", err)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	deps := site.Deps{Content: data, Catalog: cat, Log: log}
+	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
+		st, err := openStore(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if env("FAMILYLINKS_AUTO_MIGRATE", "") == "true" {
+			if err := st.Migrate(ctx); err != nil {
+				return err
+			}
+		}
+		deps.Store = st
+	} else {
+		log.Warn("DATABASE_URL is not set: the back office is off and /readyz reports PostgreSQL missing")
+	}
+	if u := os.Getenv("MEILI_URL"); u != "" {
+		sc, err := search.New(search.Config{URL: u, APIKey: os.Getenv("MEILI_API_KEY")})
+		if err != nil {
+			return err
+		}
+		deps.Search = sc
+		// Meilisearch may still be starting, or down: the site serves
+		// without it and keeps trying to apply the index settings.
+		go ensureIndex(ctx, sc, log)
+	} else {
+		log.Warn("MEILI_URL is not set: search is off and /readyz reports Meilisearch missing")
+	}
+
 	var proxies []string
 	for _, p := range strings.Split(os.Getenv("FAMILYLINKS_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -129,12 +194,17 @@ func serve(log *slog.Logger) error {
 	app, err := site.New(site.Config{
 		BaseURL:        env("FAMILYLINKS_BASE_URL", "http://"+addr),
 		TrustedProxies: proxies,
-	}, site.Deps{Content: data, Catalog: cat, Log: log})
+	}, deps)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	workerDone := make(chan struct{})
+	if deps.Store != nil {
+		w := &store.Worker{Store: deps.Store, Log: log, Handlers: map[string]store.OutboxHandler{}}
+		go func() { defer close(workerDone); _ = w.Run(ctx) }()
+	} else {
+		close(workerDone)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(addr) }()
 	log.Info("serving", "addr", addr, "startup", time.Since(start).String())
@@ -149,5 +219,54 @@ func serve(log *slog.Logger) error {
 	if err := app.ShutdownWithContext(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	<-workerDone
+	return nil
+}
+
+func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return store.Open(ctx, dsn)
+}
+
+// ensureIndex applies the search settings, retrying with backoff until it
+// succeeds or the server stops.
+func ensureIndex(ctx context.Context, sc *search.Client, log *slog.Logger) {
+	delay := time.Second
+	for {
+		err := sc.EnsureFaces(ctx)
+		if err == nil {
+			log.Info("search index ready", "index", sc.FacesIndex())
+			return
+		}
+		log.Warn("search index not ready; retrying", "err", err, "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, time.Minute)
+	}
+}
+
+func migrateCmd(log *slog.Logger) error {
+	dsn := os.Getenv("DATABASE_URL")
+	if dsn == "" {
+		return errors.New("migrate: DATABASE_URL is not set")
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("migrated", "version", v)
 	return nil
 }

@@ -48,10 +48,12 @@ func New(kit *web.Kit, st *store.Store, data *content.Data) *Handler {
 // logged-in account except the login form; every POST checks CSRF.
 func (h *Handler) Register(app *fiber.App) {
 	r := app.Group("/staff", h.noStore, h.loadSession)
-	r.Get("/login", h.loginForm)             // the login form, with a pre-login session for its CSRF token
-	r.Post("/login", h.checkCSRF, h.login)   // check throttling and password, rotate the session
-	r.Post("/logout", h.checkCSRF, h.logout) // end the session
-	r.Get("/", h.requireStaff, h.dashboard)  // the signed-in account's home
+	r.Get("/login", h.loginForm)                                       // the login form, with a pre-login session for its CSRF token
+	r.Post("/login", h.checkCSRF, h.login)                             // check throttling and password, rotate the session
+	r.Post("/logout", h.checkCSRF, h.logout)                           // end the session
+	r.Get("/password", h.requireLogin, h.passwordForm)                 // choose a new password (forced after a one-time one)
+	r.Post("/password", h.requireLogin, h.checkCSRF, h.changePassword) // check the old one, store the new, rotate the session
+	r.Get("/", h.requireStaff, h.dashboard)                            // the signed-in account's home
 }
 
 const (
@@ -108,9 +110,23 @@ func session(c *fiber.Ctx) (store.Session, string, bool) {
 	return s, tok, ok
 }
 
-func (h *Handler) requireStaff(c *fiber.Ctx) error {
+// requireLogin lets through any logged-in, enabled account.
+func (h *Handler) requireLogin(c *fiber.Ctx) error {
 	if _, ok := User(c); !ok {
 		return c.Redirect("/staff/login", fiber.StatusSeeOther)
+	}
+	return c.Next()
+}
+
+// requireStaff is requireLogin, and an account still on its one-time
+// password is sent to choose its own first.
+func (h *Handler) requireStaff(c *fiber.Ctx) error {
+	u, ok := User(c)
+	if !ok {
+		return c.Redirect("/staff/login", fiber.StatusSeeOther)
+	}
+	if u.MustChange {
+		return c.Redirect("/staff/password", fiber.StatusSeeOther)
 	}
 	return c.Next()
 }
@@ -309,3 +325,54 @@ func (h *Handler) audit(ctx context.Context, u store.Staff, action string, ip *n
 // dummyHash is a valid argon2id hash of a random password, used to spend
 // equal time on unknown addresses.
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2rV5l9x8m3yqVdV5n1y8r9QkX1wq0pZ0m1Jt3QyVf5c"
+
+func (h *Handler) passwordForm(c *fiber.Ctx) error {
+	p := h.page(c, "Choose a password")
+	if u, _ := User(c); u.MustChange {
+		p.Error = "You signed in with a one-time password. Choose your own password to continue."
+	}
+	return h.render(c, fiber.StatusOK, "staff/password", p)
+}
+
+func (h *Handler) changePassword(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	u, _ := User(c)
+	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
+	p := h.page(c, "Choose a password")
+	ok, err := VerifyPassword(u.PasswordHash, current)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !ok:
+		p.Error = "Your current password is wrong."
+	case len(next) < MinPassword:
+		p.Error = "The new password must have at least 12 characters."
+	case len(next) > 200:
+		p.Error = "The new password must have at most 200 characters."
+	case next != confirm:
+		p.Error = "The two new passwords are not the same."
+	case next == current:
+		p.Error = "The new password must differ from the current one."
+	}
+	if p.Error != "" {
+		return h.render(c, fiber.StatusUnprocessableEntity, "staff/password", p)
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	if err := h.store.SetPassword(ctx, u.ID, hash, false); err != nil {
+		return err
+	}
+	_, old, _ := session(c)
+	tok, csrf := token(), token()
+	if err := h.store.RotateSession(ctx, old, tok, u.ID, csrf, SessionTTL); err != nil {
+		return err
+	}
+	if err := h.audit(ctx, u, "password.change", h.clientIP(c)); err != nil {
+		return err
+	}
+	h.setCookie(c, tok, SessionTTL)
+	return c.Redirect("/staff/", fiber.StatusSeeOther)
+}

@@ -52,7 +52,7 @@ func (e *env) account(t *testing.T, email, society, role string) store.Staff {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := e.store.CreateStaff(context.Background(), email, society, role, hash)
+	a, err := e.store.CreateStaff(context.Background(), email, society, role, hash, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,12 +313,15 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 		crossSociety func() string
 	}
 	known := map[string]route{
-		"GET /staff/login":   {public: true},
-		"HEAD /staff/login":  {public: true},
-		"POST /staff/login":  {public: true},
-		"POST /staff/logout": {},
-		"GET /staff/":        {},
-		"HEAD /staff/":       {},
+		"GET /staff/login":     {public: true},
+		"HEAD /staff/login":    {public: true},
+		"POST /staff/login":    {public: true},
+		"POST /staff/logout":   {},
+		"GET /staff/":          {},
+		"HEAD /staff/":         {},
+		"GET /staff/password":  {},
+		"HEAD /staff/password": {},
+		"POST /staff/password": {},
 	}
 	seen := map[string]bool{}
 	for _, r := range e.app.GetRoutes(true) {
@@ -360,5 +363,43 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 		if !seen[key] {
 			t.Errorf("route %s is listed but not registered", key)
 		}
+	}
+}
+
+func TestOneTimePasswordMustBeChanged(t *testing.T) {
+	e := newEnv(t)
+	hash, _ := staff.HashPassword(password)
+	if _, err := e.store.CreateStaff(context.Background(), "new@drk.example", "de", store.RoleCaseworker, hash, true); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.login("new@drk.example", password)
+	res := b.do("GET", "/staff/", nil)
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/staff/password" {
+		t.Fatalf("a one-time password must lead to the password form first: %d %q", res.status, res.header.Get("Location"))
+	}
+	form := b.do("GET", "/staff/password", nil)
+	tok := csrf(t, form)
+	bad := b.do("POST", "/staff/password", url.Values{"_csrf": {tok}, "current": {password}, "new": {"short"}, "confirm": {"short"}})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "at least 12") {
+		t.Fatalf("short password: %d", bad.status)
+	}
+	mismatch := b.do("POST", "/staff/password", url.Values{"_csrf": {tok}, "current": {password}, "new": {"a brand new secret"}, "confirm": {"a brand new secreT"}})
+	if mismatch.status != http.StatusUnprocessableEntity {
+		t.Fatalf("mismatch: %d", mismatch.status)
+	}
+	before := b.cookies["__Host-fl_session"]
+	ok := b.do("POST", "/staff/password", url.Values{"_csrf": {tok}, "current": {password}, "new": {"a brand new secret"}, "confirm": {"a brand new secret"}})
+	if ok.status != http.StatusSeeOther || b.cookies["__Host-fl_session"] == before {
+		t.Fatalf("change: %d, session rotated: %v", ok.status, b.cookies["__Host-fl_session"] != before)
+	}
+	if res := b.do("GET", "/staff/", nil); res.status != 200 {
+		t.Fatalf("after the change the dashboard opens: %d", res.status)
+	}
+	if res := e.browser(t).login("new@drk.example", password); res.status != http.StatusUnauthorized {
+		t.Error("the one-time password must stop working")
+	}
+	if res := e.browser(t).login("new@drk.example", "a brand new secret"); res.status != http.StatusSeeOther {
+		t.Error("the new password must work")
 	}
 }

@@ -26,6 +26,7 @@ type Staff struct {
 	Society      *string    `db:"society"`
 	Role         string     `db:"role"`
 	PasswordHash string     `db:"password_hash"`
+	MustChange   bool       `db:"must_change_password"`
 	CreatedAt    time.Time  `db:"created_at"`
 	DisabledAt   *time.Time `db:"disabled_at"`
 }
@@ -46,8 +47,9 @@ func (s Staff) CanSee(society string) bool {
 	return s.Admin() || (society != "" && s.SocietyCode() == society)
 }
 
-// CreateStaff adds an account; email must already be lower-case.
-func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordHash string) (Staff, error) {
+// CreateStaff adds an account; email must already be lower-case. The
+// account must change its password at first login when oneTime is set.
+func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordHash string, oneTime bool) (Staff, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	var soc *string
@@ -55,10 +57,9 @@ func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordH
 		soc = &society
 	}
 	rows, _ := s.pool.Query(ctx, `
-		INSERT INTO staff (email, society, role, password_hash)
-		VALUES ($1, $2, $3, $4)
-		RETURNING id, email, society, role, password_hash, created_at, disabled_at`,
-		email, soc, role, passwordHash)
+		INSERT INTO staff (email, society, role, password_hash, must_change_password)
+		VALUES ($1, $2, $3, $4, $5)
+		RETURNING `+staffColumns, email, soc, role, passwordHash, oneTime)
 	st, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Staff])
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -70,7 +71,7 @@ func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordH
 	return st, nil
 }
 
-const staffColumns = `id, email, society, role, password_hash, created_at, disabled_at`
+const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at`
 
 // StaffByEmail finds an account, enabled or not.
 func (s *Store) StaffByEmail(ctx context.Context, email string) (Staff, error) {
@@ -114,11 +115,12 @@ func (s *Store) DisableStaff(ctx context.Context, email string) error {
 	})
 }
 
-// SetPassword replaces an account's password hash.
-func (s *Store) SetPassword(ctx context.Context, id int64, hash string) error {
+// SetPassword replaces an account's password hash; mustChange marks it
+// one-time.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE staff SET password_hash = $2 WHERE id = $1`, id, hash)
+	tag, err := s.pool.Exec(ctx, `UPDATE staff SET password_hash = $2, must_change_password = $3 WHERE id = $1`, id, hash, mustChange)
 	if err != nil {
 		return fmt.Errorf("store: set password: %w", err)
 	}

@@ -60,14 +60,14 @@ func TestMigrateFromEmptyAndAgain(t *testing.T) {
 func TestStaffAccounts(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t)
-	cw, err := s.CreateStaff(ctx, "ana@drk.example", "de", store.RoleCaseworker, "hash")
+	cw, err := s.CreateStaff(ctx, "ana@drk.example", "de", store.RoleCaseworker, "hash", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateStaff(ctx, "ana@drk.example", "fr", store.RoleCaseworker, "hash"); !errors.Is(err, store.ErrDuplicate) {
+	if _, err := s.CreateStaff(ctx, "ana@drk.example", "fr", store.RoleCaseworker, "hash", false); !errors.Is(err, store.ErrDuplicate) {
 		t.Errorf("duplicate e-mail: %v", err)
 	}
-	if _, err := s.CreateStaff(ctx, "bob@example", "", store.RoleCaseworker, "hash"); err == nil {
+	if _, err := s.CreateStaff(ctx, "bob@example", "", store.RoleCaseworker, "hash", false); err == nil {
 		t.Error("a caseworker must belong to a Society")
 	}
 	if _, err := s.StaffByEmail(ctx, "nobody@example"); !errors.Is(err, store.ErrNotFound) {
@@ -76,7 +76,7 @@ func TestStaffAccounts(t *testing.T) {
 	if !cw.CanSee("de") || cw.CanSee("fr") || cw.CanSee("") {
 		t.Error("a caseworker sees only their own Society")
 	}
-	adm, err := s.CreateStaff(ctx, "root@icrc.example", "", store.RoleAdmin, "hash")
+	adm, err := s.CreateStaff(ctx, "root@icrc.example", "", store.RoleAdmin, "hash", false)
 	if err != nil || !adm.CanSee("fr") {
 		t.Fatalf("admin: %v", err)
 	}
@@ -97,7 +97,7 @@ func TestStaffAccounts(t *testing.T) {
 func TestSessions(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t)
-	st, _ := s.CreateStaff(ctx, "c@x.example", "de", store.RoleCaseworker, "h")
+	st, _ := s.CreateStaff(ctx, "c@x.example", "de", store.RoleCaseworker, "h", false)
 	if err := s.CreateSession(ctx, "pre", nil, "c1", time.Hour); err != nil {
 		t.Fatal(err)
 	}

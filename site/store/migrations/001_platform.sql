@@ -9,6 +9,8 @@ CREATE TABLE staff (
     society       text CHECK (society ~ '^[a-z]{2}$'),
     role          text NOT NULL CHECK (role IN ('caseworker', 'admin')),
     password_hash text NOT NULL,
+    -- Set for a one-time password: the account must choose its own first.
+    must_change_password boolean NOT NULL DEFAULT true,
     created_at    timestamptz NOT NULL DEFAULT now(),
     disabled_at   timestamptz,
     CHECK (role = 'admin' OR society IS NOT NULL)
