@@ -28,9 +28,11 @@ func New(kit *web.Kit, data *content.Data, metrics *web.Metrics, postgres, searc
 
 // Register registers the routes outside any language.
 func (h *Handler) Register(r fiber.Router) {
-	r.Get("/healthz", h.healthz)     // liveness: the process answers
-	r.Get("/robots.txt", h.robots)   // crawl everything public, never /staff/
-	r.Get("/sitemap.xml", h.sitemap) // every public page in every language
+	r.Get("/healthz", h.healthz)           // liveness: the process answers
+	r.Get("/readyz", h.readyz)             // readiness, per dependency, as JSON
+	r.Get("/metrics", h.metrics.Handler()) // Prometheus metrics
+	r.Get("/robots.txt", h.robots)         // crawl everything public, never /staff/
+	r.Get("/sitemap.xml", h.sitemap)       // every public page in every language
 }
 
 func (h *Handler) healthz(c *fiber.Ctx) error {
