@@ -73,8 +73,11 @@ type Society struct {
 
 // Delegation is the ICRC delegation that covers a country.
 type Delegation struct {
-	Name    string   `json:"name"`
-	URL     string   `json:"url"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// Inbox is the back-office inbox of the delegation, "icrc-" and a
+	// slug, shared by every country it covers.
+	Inbox   string   `json:"inbox"`
 	Sources []string `json:"sources"`
 }
 

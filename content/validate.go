@@ -22,6 +22,8 @@ var (
 	iso2Pattern  = regexp.MustCompile(`^[a-z]{2}$`)
 	ifrcIDFormat = regexp.MustCompile(`^D[A-Z]{2}\d{3}$`)
 	phoneFormat  = regexp.MustCompile(`^\+?[0-9 ()./-]{6,40}$`)
+	// delegationInbox is the form of an ICRC delegation's inbox code.
+	delegationInbox = regexp.MustCompile(`^icrc-[a-z0-9-]{2,40}$`)
 )
 
 // Validate checks the whole data set and returns every problem it finds,
@@ -89,6 +91,9 @@ func (d *Data) Validate() error {
 		if dl := c.ICRCDelegation; dl != nil {
 			if strings.TrimSpace(dl.Name) == "" {
 				bad(where, "ICRC delegation has no name")
+			}
+			if !delegationInbox.MatchString(dl.Inbox) {
+				bad(where, "ICRC delegation inbox %q is not icrc-<slug>", dl.Inbox)
 			}
 			if dl.URL != "" {
 				if err := checkURL(dl.URL); err != nil {
