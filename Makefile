@@ -15,7 +15,7 @@ test: build ## every test, with -race, against a throw-away PostgreSQL and Meili
 	@test -z "$$(gofmt -l cmd site content locales search deploy)" || { gofmt -l cmd site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(BIN) check
-	$(BIN) testenv -- $(GO) test -race -count=1 ./...
+	$(BIN) testenv -- bash -c '$(GO) test -race -count=1 ./... && $(GO) test -count=1 -run "^$$" -fuzz FuzzContactForm -fuzztime 15s ./site/contact/'
 
 check: ## validate the country data and the translations
 	$(GO) run ./cmd/familylinks check

@@ -8,7 +8,7 @@ import (
 
 // publicPaths are the pages of one language, after /{lang}.
 func publicPaths(e *env) []string {
-	paths := []string{"/", "/countries", "/how-we-work", "/privacy", "/faq"}
+	paths := []string{"/", "/countries", "/contact", "/how-we-work", "/privacy", "/faq"}
 	for _, c := range e.data.Countries {
 		paths = append(paths, "/countries/"+c.ISO2)
 	}

@@ -4,6 +4,7 @@ package site
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/countries"
+	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/meta"
 	"github.com/familylinks/familylinks/site/pages"
 	"github.com/familylinks/familylinks/site/staff"
@@ -39,6 +42,8 @@ type Deps struct {
 	Log     *slog.Logger
 	Store   *store.Store
 	Search  Searcher
+	// Keys seals personal data; required with Store.
+	Keys *crypt.Keyring
 }
 
 // Searcher is what the site needs of the search engine so far.
@@ -53,7 +58,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if base == "" {
 		return nil, fmt.Errorf("site: no base URL")
 	}
-	v, err := web.ParseViews(views.FS, "pages", "countries", "errors", "staff")
+	v, err := web.ParseViews(views.FS, "pages", "countries", "errors", "staff", "contact")
 	if err != nil {
 		return nil, err
 	}
@@ -105,12 +110,26 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	meta.New(kit, deps.Content, metrics, pgCheck, searchCheck).Register(app) // /healthz, /readyz, /metrics, /robots.txt, /sitemap.xml
 	app.Get("/static/*", assets.Handler)                                     // content-hash CSS and icon
 	pages.New(kit).RegisterRoot(app)                                         // / → /{lang}/
+	if deps.Store != nil && deps.Keys == nil {
+		return nil, fmt.Errorf("site: a data key (FAMILYLINKS_DATA_KEY) is required with a database")
+	}
 	if deps.Store != nil {
-		staff.New(kit, deps.Store, deps.Content).Register(app) // /staff/…: login, logout, dashboard
+		staff.New(kit, deps.Store, deps.Content, deps.Keys).Register(app) // /staff/…: login, logout, dashboard
+	}
+	csrf := &web.CSRF{Secure: kit.SecureCookies}
+	if deps.Keys != nil {
+		csrf.Secret = deps.Keys.Derive("csrf")
+	} else {
+		// Without a data key nothing can be sent; a per-process secret
+		// still lets the form render.
+		csrf.Secret = make([]byte, 32)
+		_, _ = rand.Read(csrf.Secret)
 	}
 	lang := app.Group("/:lang", kit.LangMiddleware)
-	countries.New(kit, deps.Content).Register(lang) // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
-	pages.New(kit).Register(lang)                   // /{lang}/how-we-work, /privacy, /faq
+	ch := countries.New(kit, deps.Content)
+	ch.Register(lang)                                                                     // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
+	contact.New(kit, deps.Content, deps.Store, deps.Keys, csrf, ch.Sorted).Register(lang) // /{lang}/contact, /{lang}/contact/sent
+	pages.New(kit).Register(lang)                                                         // /{lang}/how-we-work, /privacy, /faq
 
 	// Anything else is a localized 404.
 	app.Use(func(c *fiber.Ctx) error { return web.NotFound() })

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/familylinks/familylinks/deploy/devstack"
+	"github.com/familylinks/familylinks/site/crypt"
 )
 
 const devUsage = `familylinks dev: serve the site with a local PostgreSQL and Meilisearch.
@@ -102,10 +103,17 @@ func runDev(args []string, log *slog.Logger, serve func() error) (err error) {
 		}
 	}()
 
-	if err := devstack.WriteEnvFile(envFile, st.Env()); err != nil {
+	// A development data key, made once and kept with the data it seals.
+	kv := st.Env()
+	if key := fromFile[crypt.EnvVar]; key != "" {
+		kv = append(kv, crypt.EnvVar+"="+key)
+	} else if os.Getenv(crypt.EnvVar) == "" {
+		kv = append(kv, crypt.EnvVar+"="+crypt.NewKey("dev1"))
+	}
+	if err := devstack.WriteEnvFile(envFile, kv); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	for _, kv := range append(st.Env(), "FAMILYLINKS_AUTO_MIGRATE=true") {
+	for _, kv := range append(kv, "FAMILYLINKS_AUTO_MIGRATE=true") {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
 )
 
@@ -35,6 +36,11 @@ Usage:
                                     create a staff account; prints a one-time password
   familylinks staff disable --email E
                                     disable an account and end its sessions
+  familylinks routes                print where an enquiry from each country goes, and why
+  familylinks keygen [ID]           print a new data key entry for FAMILYLINKS_DATA_KEY
+  familylinks rekey                 re-seal all personal data under the first key of FAMILYLINKS_DATA_KEY
+  familylinks purge                 delete the personal data of enquiries closed more than
+                                    FAMILYLINKS_RETENTION_DAYS (default 365) ago, keeping a tombstone
   familylinks testenv -- CMD ...    run CMD with a throw-away PostgreSQL and Meilisearch (make test)
 
 Environment:
@@ -43,6 +49,9 @@ Environment:
   FAMILYLINKS_ADDR             listen address (default 127.0.0.1:8080)
   FAMILYLINKS_BASE_URL         public origin for canonical links (default http://ADDR)
   FAMILYLINKS_TRUSTED_PROXIES  comma-separated proxy IPs or CIDRs whose X-Real-IP is trusted
+  FAMILYLINKS_DATA_KEY         keyring sealing personal data: id:base64key[,older…]; required with DATABASE_URL
+  FAMILYLINKS_SMTP_URL         smtp://…?from=… for inbox notifications; unset: notifications are logged
+  FAMILYLINKS_RETENTION_DAYS   days personal data of closed enquiries is kept (default 365)
   FAMILYLINKS_AUTO_MIGRATE     true: serve applies migrations at start-up
   FAMILYLINKS_LOG_LEVEL        debug, info, warn or error (default info)
 
@@ -73,6 +82,14 @@ func main() {
 		err = migrateCmd(log)
 	case "staff":
 		err = staffCmd(os.Args[2:], os.Stdin, os.Stdout)
+	case "routes":
+		err = routesCmd(os.Stdout)
+	case "rekey":
+		err = rekeyCmd(os.Stdout)
+	case "purge":
+		err = purgeCmd(os.Stdout)
+	case "keygen":
+		err = keygenCmd(os.Args[2:], os.Stdout)
 	case "check":
 		err = check(os.Stdout, log)
 	case "help", "-h", "--help":
@@ -169,6 +186,9 @@ func serve(log *slog.Logger) error {
 			}
 		}
 		deps.Store = st
+		if deps.Keys, err = keyring(); err != nil {
+			return err
+		}
 	} else {
 		log.Warn("DATABASE_URL is not set: the back office is off and /readyz reports PostgreSQL missing")
 	}
@@ -221,6 +241,15 @@ func serve(log *slog.Logger) error {
 	}
 	<-workerDone
 	return nil
+}
+
+// keyring reads FAMILYLINKS_DATA_KEY, which seals personal data.
+func keyring() (*crypt.Keyring, error) {
+	v := os.Getenv(crypt.EnvVar)
+	if v == "" {
+		return nil, fmt.Errorf("%s is not set: it seals personal data at rest (format id:base64-32-bytes; `familylinks keygen` makes one)", crypt.EnvVar)
+	}
+	return crypt.Parse(v)
 }
 
 func openStore(ctx context.Context, dsn string) (*store.Store, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
@@ -31,29 +32,37 @@ type Handler struct {
 	kit    *web.Kit
 	store  *store.Store
 	data   *content.Data
+	keys   *crypt.Keyring
 	cookie string
 }
 
 // New returns the back office handler.
-func New(kit *web.Kit, st *store.Store, data *content.Data) *Handler {
+func New(kit *web.Kit, st *store.Store, data *content.Data, keys *crypt.Keyring) *Handler {
 	name := "fl_session"
 	if kit.SecureCookies {
 		// __Host- cookies must be Secure, host-only and Path=/.
 		name = "__Host-fl_session"
 	}
-	return &Handler{kit: kit, store: st, data: data, cookie: name}
+	return &Handler{kit: kit, store: st, data: data, keys: keys, cookie: name}
 }
 
 // Register registers the back office. Every route answers only to a
 // logged-in account except the login form; every POST checks CSRF.
 func (h *Handler) Register(app *fiber.App) {
 	r := app.Group("/staff", h.noStore, h.loadSession)
-	r.Get("/login", h.loginForm)                                       // the login form, with a pre-login session for its CSRF token
-	r.Post("/login", h.checkCSRF, h.login)                             // check throttling and password, rotate the session
-	r.Post("/logout", h.checkCSRF, h.logout)                           // end the session
-	r.Get("/password", h.requireLogin, h.passwordForm)                 // choose a new password (forced after a one-time one)
-	r.Post("/password", h.requireLogin, h.checkCSRF, h.changePassword) // check the old one, store the new, rotate the session
-	r.Get("/", h.requireStaff, h.dashboard)                            // the signed-in account's home
+	r.Get("/login", h.loginForm)                                                       // the login form, with a pre-login session for its CSRF token
+	r.Post("/login", h.checkCSRF, h.login)                                             // check throttling and password, rotate the session
+	r.Post("/logout", h.checkCSRF, h.logout)                                           // end the session
+	r.Get("/password", h.requireLogin, h.passwordForm)                                 // choose a new password (forced after a one-time one)
+	r.Post("/password", h.requireLogin, h.checkCSRF, h.changePassword)                 // check the old one, store the new, rotate the session
+	r.Get("/", h.requireStaff, h.dashboard)                                            // the signed-in account's home
+	r.Get("/enquiries", h.requireStaff, h.enquiries)                                   // the inbox: newest first, by status
+	r.Get("/enquiries/:ref", h.requireStaff, h.enquiry)                                // one enquiry, decrypted; the view is audited
+	r.Post("/enquiries/:ref/notes", h.requireStaff, h.checkCSRF, h.addNote)            // an internal note
+	r.Post("/enquiries/:ref/status", h.requireStaff, h.checkCSRF, h.setStatus)         // new → in progress → closed, with an outcome
+	r.Post("/enquiries/:ref/transfer", h.requireStaff, h.checkCSRF, h.transfer)        // to another inbox, with a reason
+	r.Get("/inboxes", h.requireStaff, h.requireAdmin, h.inboxes)                       // administrators: every inbox's settings
+	r.Post("/inboxes/:code", h.requireStaff, h.requireAdmin, h.checkCSRF, h.saveInbox) // administrators: notification address, switch
 }
 
 const (
@@ -164,6 +173,7 @@ type Page struct {
 	Society string // the account's Society, named
 	Email   string // what was typed in the login form
 	Error   string
+	Data    any // the page's own data
 }
 
 func (h *Handler) page(c *fiber.Ctx, title string) Page {

@@ -4,9 +4,10 @@
 CREATE TABLE staff (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email         text NOT NULL CHECK (email = lower(email) AND email <> ''),
-    -- The Society a caseworker belongs to, by its country's ISO 3166-1
-    -- alpha-2 code; NULL only for administrators, who see every Society.
-    society       text CHECK (society ~ '^[a-z]{2}$'),
+    -- The inbox a caseworker works in: a Society by its country's ISO
+    -- 3166-1 alpha-2 code, an ICRC delegation ("icrc-…") or ICRC central
+    -- tracing ("icrc"); NULL only for administrators, who see every inbox.
+    society       text CHECK (society ~ '^([a-z]{2}|icrc|icrc-[a-z0-9-]{2,40})$'),
     role          text NOT NULL CHECK (role IN ('caseworker', 'admin')),
     password_hash text NOT NULL,
     -- Set for a one-time password: the account must choose its own first.

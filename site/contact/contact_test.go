@@ -1,0 +1,346 @@
+package contact_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/familylinks/familylinks/site/contact"
+	"github.com/familylinks/familylinks/site/crypt"
+	"github.com/familylinks/familylinks/site/sitetest"
+	"github.com/familylinks/familylinks/site/store"
+)
+
+func valid(residence string) url.Values {
+	return url.Values{
+		"residence": {residence}, "name": {"أمينة <b>حسن</b>"}, "email": {"amina@example.org"}, "phone": {""},
+		"lang": {"ar"}, "sought_name": {"يوسف"}, "sought_age": {"٤٥"}, "sought_place": {"Kabul"},
+		"lost_when": {"2023"}, "relationship": {"son"}, "circumstance": {"conflict"},
+		"message": {"He was last seen\r\nnear the border. <script>alert(1)</script> & more"}, "consent": {"yes"},
+	}
+}
+
+// submit opens the form as a browser would, then posts it with its token.
+func submit(t *testing.T, b *sitetest.Browser, lang string, form url.Values) sitetest.Page {
+	t.Helper()
+	page := b.Get("/" + lang + "/contact")
+	form.Set("_csrf", sitetest.CSRF(t, page))
+	return b.Do("POST", "/"+lang+"/contact", form)
+}
+
+func open(t *testing.T, e *sitetest.Env, en store.Enquiry) contact.Personal {
+	t.Helper()
+	plain, err := e.Keys.Open(*en.KeyID, en.Sealed, []byte(en.Reference))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p contact.Personal
+	if err := json.Unmarshal(plain, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestArabicSpeakerInGermany is the journey of the issue: in Arabic, from
+// the Germany page, a person living in Germany asks for help; the German Red
+// Cross sees the enquiry and the French Red Cross does not.
+func TestArabicSpeakerInGermany(t *testing.T) {
+	e := sitetest.New(t)
+	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "luc@croix-rouge.example", "fr", store.RoleCaseworker)
+	b := e.Browser(t)
+	country := b.Get("/ar/countries/de")
+	if !strings.Contains(country.Body, `href="/ar/contact?country=de"`) {
+		t.Fatal("the country page has no button to the contact form")
+	}
+	form := b.Get("/ar/contact?country=de")
+	if !strings.Contains(form.Body, `<option value="de" selected>`) {
+		t.Fatal("?country=de must preselect Germany")
+	}
+	in := valid("de")
+	in.Set("_csrf", sitetest.CSRF(t, form))
+	res := b.Do("POST", "/ar/contact", in)
+	if res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/ar/contact/sent" {
+		t.Fatalf("submit: %d %q", res.Status, res.Header.Get("Location"))
+	}
+	sent := b.Get("/ar/contact/sent")
+	tr := e.Catalog.Translator("ar")
+	if !strings.Contains(sent.Body, tr.T("SentLead", "Destination", "German Red Cross")) {
+		t.Fatalf("the confirmation must say where the request went")
+	}
+	list, _ := e.Store.Enquiries(context.Background(), store.EnquiryFilter{})
+	if len(list) != 1 {
+		t.Fatalf("%d enquiries stored", len(list))
+	}
+	en := list[0]
+	if !strings.Contains(sent.Body, en.Reference) || strings.Contains(sent.Body, "أمينة") || strings.Contains(sent.Body, "amina@") {
+		t.Error("the confirmation shows the reference and no personal data")
+	}
+	if en.Inbox != "de" || en.RouteReason != "society" || en.Lang != "ar" || en.Relationship != "son" {
+		t.Errorf("stored %+v", en)
+	}
+	// Sealed at rest, and exactly as typed once opened.
+	if strings.Contains(string(en.Sealed), "amina") || strings.Contains(string(en.Sealed), "border") {
+		t.Error("personal data is readable in the database")
+	}
+	p := open(t, e, en)
+	if p.Name != in.Get("name") || p.Message != in.Get("message") || p.SoughtAge != "٤٥" {
+		t.Errorf("stored %+v, typed %v", p, in)
+	}
+	// The notification carries the reference and nothing personal.
+	rows, _ := e.Store.OutboxRows(context.Background())
+	if len(rows) != 1 || rows[0].Topic != store.TopicEnquiryNotify {
+		t.Fatalf("outbox: %+v", rows)
+	}
+	de := e.Browser(t)
+	de.Login("ana@drk.example", sitetest.Password)
+	if inbox := de.Get("/staff/enquiries"); !strings.Contains(inbox.Body, en.Reference) {
+		t.Error("the German Red Cross does not see the enquiry")
+	}
+	view := de.Get("/staff/enquiries/" + en.Reference)
+	if view.Status != 200 || !strings.Contains(view.Body, "&lt;script&gt;") || strings.Contains(view.Body, "<script>") {
+		t.Errorf("the enquiry must be shown, its markup as text: %d", view.Status)
+	}
+	fr := e.Browser(t)
+	fr.Login("luc@croix-rouge.example", sitetest.Password)
+	if inbox := fr.Get("/staff/enquiries"); strings.Contains(inbox.Body, en.Reference) {
+		t.Error("the French Red Cross sees a German enquiry")
+	}
+	if res := fr.Get("/staff/enquiries/" + en.Reference); res.Status != http.StatusNotFound {
+		t.Errorf("the French Red Cross opened it: %d", res.Status)
+	}
+	log, _ := e.Store.AuditLog(context.Background(), 50)
+	views := 0
+	for _, l := range log {
+		if l.Action == "enquiry.view" && l.ObjectID == en.Reference {
+			views++
+		}
+	}
+	if views != 1 {
+		t.Errorf("the view must be audit-logged once, got %d", views)
+	}
+}
+
+func TestValidationKeepsInputInTwoLanguages(t *testing.T) {
+	e := sitetest.New(t)
+	for _, lang := range []string{"en", "ar"} {
+		t.Run(lang, func(t *testing.T) {
+			b := e.Browser(t)
+			in := valid("de")
+			in.Set("email", "not-an-address")
+			in.Del("consent")
+			in.Set("relationship", "enemy")
+			res := submit(t, b, lang, in)
+			if res.Status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d", res.Status)
+			}
+			tr := e.Catalog.Translator(lang)
+			for _, id := range []string{"ErrEmail", "ErrConsent", "ErrChoose"} {
+				if !strings.Contains(res.Body, `class="field-error"`) || !strings.Contains(res.Body, tr.T(id)) {
+					t.Errorf("error %s not shown in %s", id, lang)
+				}
+			}
+			wantDir := map[string]string{"en": `dir="ltr"`, "ar": `dir="rtl"`}[lang]
+			if !strings.Contains(res.Body, `<html lang="`+lang+`" `+wantDir) {
+				t.Error("the page must keep its language and direction")
+			}
+			for _, kept := range []string{`value="not-an-address"`, `value="أمينة &lt;b&gt;حسن&lt;/b&gt;"`, `value="يوسف"`,
+				`value="٤٥"`, `He was last seen` + "\r\n" + `near the border. &lt;script&gt;alert(1)&lt;/script&gt; &amp; more</textarea>`,
+				`<option value="de" selected>`, `<option value="conflict" selected>`, `<option value="ar" selected>`} {
+				if !strings.Contains(res.Body, kept) {
+					t.Errorf("input lost: %s", kept)
+				}
+			}
+			if !strings.Contains(res.Body, `aria-invalid="true" aria-describedby="e-consent"`) {
+				t.Error("an error must be tied to its field for screen readers")
+			}
+		})
+	}
+	if n, _ := e.Store.CountEnquiries(context.Background()); n != 0 {
+		t.Errorf("%d enquiries stored from invalid forms", n)
+	}
+}
+
+func TestCSRFHoneypotAndRateLimit(t *testing.T) {
+	e := sitetest.New(t)
+	b := e.Browser(t)
+	b.Get("/en/contact")
+	in := valid("de")
+	in.Set("_csrf", "forged")
+	res := b.Do("POST", "/en/contact", in)
+	if res.Status != http.StatusForbidden || !strings.Contains(res.Body, `value="amina@example.org"`) {
+		t.Errorf("forged token: %d, input kept: %v", res.Status, strings.Contains(res.Body, "amina@example.org"))
+	}
+	// A token from another browser does not fit this browser's cookie.
+	other := e.Browser(t)
+	in.Set("_csrf", sitetest.CSRF(t, other.Get("/en/contact")))
+	if res := b.Do("POST", "/en/contact", in); res.Status != http.StatusForbidden {
+		t.Errorf("another browser's token: %d", res.Status)
+	}
+	trap := valid("de")
+	trap.Set("website", "http://spam.example")
+	if res := submit(t, b, "en", trap); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("honeypot: %d", res.Status)
+	}
+	if n, _ := e.Store.CountEnquiries(context.Background()); n != 0 {
+		t.Fatalf("%d enquiries stored from refused posts", n)
+	}
+	for i := 0; i < contact.RateMax-1; i++ { // the honeypot post counted once
+		if res := submit(t, b, "en", valid("de")); res.Status != http.StatusSeeOther {
+			t.Fatalf("post %d: %d", i+1, res.Status)
+		}
+	}
+	res = submit(t, b, "en", valid("de"))
+	tr := e.Catalog.Translator("en")
+	if res.Status != http.StatusTooManyRequests || !strings.Contains(res.Body, tr.T("TooManyText")) || !strings.Contains(res.Body, "amina@example.org") {
+		t.Errorf("over the limit: %d; a clear message and the input kept", res.Status)
+	}
+	if n, _ := e.Store.CountEnquiries(context.Background()); n != contact.RateMax-1 {
+		t.Errorf("%d enquiries stored", n)
+	}
+}
+
+func TestRoutingWithoutActiveInbox(t *testing.T) {
+	e := sitetest.New(t)
+	// France has no caseworker, Oman no Society: both go to the ICRC.
+	for _, res := range []string{"fr", "om"} {
+		b := e.Browser(t)
+		if r := submit(t, b, "en", valid(res)); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s: %d", res, r.Status)
+		}
+	}
+	list, _ := e.Store.Enquiries(context.Background(), store.EnquiryFilter{})
+	for _, en := range list {
+		if en.Inbox != "icrc" || en.RouteReason != "central" || en.RouteNote == "" {
+			t.Errorf("%s: routed to %s (%s)", en.Residence, en.Inbox, en.RouteReason)
+		}
+	}
+	// An administrator can switch a Society's inbox off.
+	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	if r := submit(t, e.Browser(t), "en", valid("de")); r.Status != http.StatusSeeOther {
+		t.Fatal(r.Status)
+	}
+	admin := e.Account(t, "root@icrc.example", "", store.RoleAdmin)
+	if err := e.Store.SetInbox(context.Background(), "de", "", true, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := submit(t, e.Browser(t), "en", valid("de")); r.Status != http.StatusSeeOther {
+		t.Fatal(r.Status)
+	}
+	list, _ = e.Store.Enquiries(context.Background(), store.EnquiryFilter{})
+	if list[0].Inbox != "icrc" || list[1].Inbox != "de" {
+		t.Errorf("switched-off inbox: newest went to %s, before to %s", list[0].Inbox, list[1].Inbox)
+	}
+}
+
+func TestTransferCloseAndPurge(t *testing.T) {
+	e := sitetest.New(t)
+	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "luc@croix-rouge.example", "fr", store.RoleCaseworker)
+	en := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", SoughtName: "Yusuf"})
+	de := e.Browser(t)
+	de.Login("ana@drk.example", sitetest.Password)
+	tok := sitetest.CSRF(t, de.Get("/staff/enquiries/"+en.Reference))
+	if r := de.Do("POST", "/staff/enquiries/"+en.Reference+"/notes", url.Values{"_csrf": {tok}, "note": {"Called her back"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("note: %d", r.Status)
+	}
+	if r := de.Do("POST", "/staff/enquiries/"+en.Reference+"/transfer", url.Values{"_csrf": {tok}, "to": {"fr"}, "reason": {"she moved to Lyon"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("transfer: %d", r.Status)
+	}
+	if r := de.Get("/staff/enquiries/" + en.Reference); r.Status != http.StatusNotFound {
+		t.Errorf("after the transfer the German Red Cross still sees it: %d", r.Status)
+	}
+	fr := e.Browser(t)
+	fr.Login("luc@croix-rouge.example", sitetest.Password)
+	view := fr.Get("/staff/enquiries/" + en.Reference)
+	if view.Status != 200 || !strings.Contains(view.Body, "Called her back") || !strings.Contains(view.Body, "she moved to Lyon") {
+		t.Fatalf("the French Red Cross sees it with its history: %d", view.Status)
+	}
+	ftok := sitetest.CSRF(t, view)
+	if r := fr.Do("POST", "/staff/enquiries/"+en.Reference+"/status", url.Values{"_csrf": {ftok}, "status": {"closed"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("closing without an outcome: %d", r.Status)
+	}
+	if r := fr.Do("POST", "/staff/enquiries/"+en.Reference+"/status", url.Values{"_csrf": {ftok}, "status": {"closed"}, "outcome": {"contact_restored"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("close: %d", r.Status)
+	}
+	ctx := context.Background()
+	// Not yet past the retention period: nothing is purged.
+	if n, _ := e.Store.PurgeClosed(ctx, time.Now().Add(-365*24*time.Hour)); n != 0 {
+		t.Fatalf("purged %d too early", n)
+	}
+	if n, _ := e.Store.PurgeClosed(ctx, time.Now().Add(time.Minute)); n != 1 {
+		t.Fatalf("purged %d", n)
+	}
+	after, _ := e.Store.EnquiryByRef(ctx, en.Reference)
+	if after.Sealed != nil || after.PurgedAt == nil || after.Outcome == nil || *after.Outcome != "contact_restored" || after.Reference != en.Reference {
+		t.Errorf("tombstone: %+v", after)
+	}
+	events, _ := e.Store.Events(ctx, en.ID)
+	for _, ev := range events {
+		if ev.Sealed != nil {
+			t.Error("a note survived the purge")
+		}
+	}
+	view = fr.Get("/staff/enquiries/" + en.Reference)
+	if view.Status != 200 || strings.Contains(view.Body, "Amina") || strings.Contains(view.Body, "Lyon") || !strings.Contains(view.Body, "was deleted") {
+		t.Errorf("a purged enquiry shows its tombstone only: %d", view.Status)
+	}
+}
+
+func TestRekey(t *testing.T) {
+	e := sitetest.New(t)
+	a := e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	ctx := context.Background()
+	var refs []store.Enquiry
+	for i := 0; i < 3; i++ {
+		en := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", SoughtName: "Yusuf"})
+		kid, sealed := e.Keys.Seal([]byte("note"), []byte(en.Reference))
+		if err := e.Store.AddNote(ctx, en.ID, a.ID, kid, sealed); err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, en)
+	}
+	old := e.Keys.Current()
+	// The new key goes first; the old one stays to open what it sealed.
+	k2 := crypt.NewKey("test2")
+	next, err := crypt.Parse(k2 + "," + e.KeySpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.Store.Rekey(ctx, next.Current(), func(v store.SealedValue) (string, []byte, error) {
+		plain, err := next.Open(v.KeyID, v.Sealed, []byte(v.Reference))
+		if err != nil {
+			return "", nil, err
+		}
+		kid, s := next.Seal(plain, []byte(v.Reference))
+		return kid, s, nil
+	})
+	if err != nil || n != 6 {
+		t.Fatalf("rekeyed %d values, %v", n, err)
+	}
+	// Afterwards the old key can go: the new one alone opens everything.
+	only, err := crypt.Parse(k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range refs {
+		got, _ := e.Store.EnquiryByRef(ctx, en.Reference)
+		if *got.KeyID != "test2" {
+			t.Errorf("%s still under %s", en.Reference, old)
+		}
+		if _, err := only.Open(*got.KeyID, got.Sealed, []byte(got.Reference)); err != nil {
+			t.Error(err)
+		}
+		events, _ := e.Store.Events(ctx, got.ID)
+		if *events[0].KeyID != "test2" {
+			t.Error("a note was not rekeyed")
+		}
+	}
+	if n, _ := e.Store.Rekey(ctx, next.Current(), nil); n != 0 {
+		t.Errorf("a second rekey changed %d values", n)
+	}
+}

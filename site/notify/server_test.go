@@ -1,0 +1,250 @@
+package notify
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// received is one message the test server accepted.
+type received struct {
+	From string
+	To   []string
+	Data []byte
+	User string // who authenticated, if anyone
+	Pass string
+	TLS  bool
+}
+
+// testServer is a real SMTP server (go-smtp) on 127.0.0.1 that records what
+// it accepts, and can be told to refuse the next messages.
+type testServer struct {
+	Port     string
+	accepted atomic.Int64 // TCP connections
+
+	mu         sync.Mutex
+	msgs       []received
+	refuseAt   string // "RCPT" or "DATA"
+	refuseCode int
+	refuseN    int
+}
+
+type serverOpts struct {
+	tls      *tls.Config // offered through STARTTLS
+	implicit bool        // TLS from the first byte (smtps)
+}
+
+func startServer(t *testing.T, o serverOpts) *testServer {
+	t.Helper()
+	ts := &testServer{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{ts: ts, conn: c}, nil
+	}))
+	srv.Domain = "mx.familylinks.test"
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	srv.AllowInsecureAuth = true // net/smtp allows PLAIN in clear to loopback only
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	var l net.Listener
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = &countingListener{Listener: l, n: &ts.accepted}
+	if o.implicit {
+		l = tls.NewListener(l, o.tls)
+	} else {
+		srv.TLSConfig = o.tls
+	}
+	_, ts.Port, _ = net.SplitHostPort(l.Addr().String())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(l)
+	}()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		<-done
+	})
+	return ts
+}
+
+// refuse makes the server refuse the next n messages with code, at "RCPT"
+// or at "DATA" (after the message was transmitted).
+func (ts *testServer) refuse(at string, code, n int) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.refuseAt, ts.refuseCode, ts.refuseN = at, code, n
+}
+
+func (ts *testServer) refusal(at string) error {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.refuseN == 0 || ts.refuseAt != at {
+		return nil
+	}
+	ts.refuseN--
+	class := ts.refuseCode / 100
+	return &smtp.SMTPError{
+		Code:         ts.refuseCode,
+		EnhancedCode: smtp.EnhancedCode{class, 3, 0},
+		Message:      "told to refuse",
+	}
+}
+
+func (ts *testServer) messages() []received {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]received(nil), ts.msgs...)
+}
+
+type session struct {
+	ts         *testServer
+	conn       *smtp.Conn
+	from       string
+	to         []string
+	user, pass string
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := s.ts.refusal("RCPT"); err != nil {
+		return err
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if err := s.ts.refusal("DATA"); err != nil {
+		return err
+	}
+	_, isTLS := s.conn.TLSConnectionState()
+	s.ts.mu.Lock()
+	defer s.ts.mu.Unlock()
+	s.ts.msgs = append(s.ts.msgs, received{From: s.from, To: s.to, Data: data, User: s.user, Pass: s.pass, TLS: isTLS})
+	return nil
+}
+
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(identity, user, pass string) error {
+		if user != "mailer" || pass != "s3cret:/@" {
+			return smtp.ErrAuthFailed
+		}
+		s.user, s.pass = user, pass
+		return nil
+	}), nil
+}
+
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// silentServer accepts TCP connections and never says a word: the server
+// that hangs a client without a deadline.
+func silentServer(t *testing.T) (port string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, unread, until the test ends
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	_, port, _ = net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+// testTLS returns a server configuration with a fresh certificate for
+// 127.0.0.1, and a client configuration that trusts it.
+func testTLS(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "notify test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	client = &tls.Config{RootCAs: pool}
+	return server, client
+}

@@ -1,0 +1,180 @@
+// Package sitetest builds the whole site over a real, migrated PostgreSQL
+// for tests, and a browser that keeps cookies between requests.
+package sitetest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/contact"
+	"github.com/familylinks/familylinks/site/crypt"
+	"github.com/familylinks/familylinks/site/staff"
+	"github.com/familylinks/familylinks/site/store"
+	"github.com/familylinks/familylinks/site/store/storetest"
+	"github.com/gofiber/fiber/v2"
+)
+
+// BaseURL is the origin the test site believes it has: HTTPS, so cookies
+// are __Host- and Secure as in production.
+const BaseURL = "https://familylinks.test"
+
+// Password is every test account's password.
+const Password = "correct horse battery staple"
+
+// Env is a running site over a fresh database.
+type Env struct {
+	App     *fiber.App
+	Store   *store.Store
+	Keys    *crypt.Keyring
+	Data    *content.Data
+	Catalog *locales.Catalog
+	// KeySpec is Keys in the FAMILYLINKS_DATA_KEY format.
+	KeySpec string
+}
+
+// New builds the site over a fresh, migrated database.
+func New(t testing.TB) *Env {
+	t.Helper()
+	st := storetest.New(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	data, err := content.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := locales.Load(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := crypt.NewKey("test1")
+	keys, err := crypt.Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := site.New(site.Config{BaseURL: BaseURL}, site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{App: app, Store: st, Keys: keys, Data: data, Catalog: cat, KeySpec: spec}
+}
+
+// Account creates a staff account with Password.
+func (e *Env) Account(t testing.TB, email, society, role string) store.Staff {
+	t.Helper()
+	hash, err := staff.HashPassword(Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.Store.CreateStaff(context.Background(), email, society, role, hash, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Browser keeps cookies between requests, like a browser.
+type Browser struct {
+	t       testing.TB
+	e       *Env
+	Cookies map[string]string
+	// Header is sent with every request (for example Accept-Language).
+	Header http.Header
+}
+
+// Browser returns a browser with no cookies.
+func (e *Env) Browser(t testing.TB) *Browser {
+	return &Browser{t: t, e: e, Cookies: map[string]string{}, Header: http.Header{}}
+}
+
+// Page is a response, read whole.
+type Page struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Do sends a request; form, when not nil, is sent url-encoded.
+func (b *Browser) Do(method, path string, form url.Values) Page {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	for k, v := range b.Header {
+		req.Header[k] = v
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range b.Cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	res, err := b.e.App.Test(req, -1)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	for _, c := range res.Cookies() {
+		if c.MaxAge < 0 || c.Value == "" {
+			delete(b.Cookies, c.Name)
+		} else {
+			b.Cookies[c.Name] = c.Value
+		}
+	}
+	return Page{res.StatusCode, res.Header, string(raw)}
+}
+
+// Get is Do with GET.
+func (b *Browser) Get(path string) Page { b.t.Helper(); return b.Do("GET", path, nil) }
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// CSRF returns the form token in a page.
+func CSRF(t testing.TB, p Page) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no CSRF token in page (status %d)", p.Status)
+	}
+	return m[1]
+}
+
+// Login signs a browser in to the back office.
+func (b *Browser) Login(email, password string) Page {
+	b.t.Helper()
+	form := b.Get("/staff/login")
+	return b.Do("POST", "/staff/login", url.Values{"_csrf": {CSRF(b.t, form)}, "email": {email}, "password": {password}})
+}
+
+// Enquiry stores an enquiry for residence, routed to inbox, with sealed
+// personal data, as the contact form would.
+func (e *Env) Enquiry(t testing.TB, inbox, residence string, p contact.Personal) store.Enquiry {
+	t.Helper()
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := contact.NewReference()
+	kid, sealed := e.Keys.Seal(b, []byte(ref))
+	en, err := e.Store.CreateEnquiry(context.Background(), store.Enquiry{
+		Reference: ref, Kind: "residence", Residence: residence, Lang: "en", Inbox: inbox,
+		RouteReason: content.ReasonSociety, RouteNote: "test", Relationship: "mother", Circumstance: "conflict",
+		KeyID: &kid, Sealed: sealed,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en
+}
