@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := var/bin/familylinks
 
-.PHONY: help run test check build vet fmt bench clean
+.PHONY: help run test check build vet fmt bench bench-contact clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,5 +33,8 @@ fmt: ## gofmt the tree
 bench: build ## country page: the site against nginx serving the same bytes (installs nginx-light and wrk if missing)
 	bash deploy/bench/country-page.sh
 
+bench-contact: build ## contact form: clients post enquiries for 20 s, the site is killed with SIGKILL part-way and restarted; every acknowledged reference must be in PostgreSQL
+	bash deploy/bench/contact.sh
+
 clean: ## remove build output and local data
-	rm -rf var/bin var/bench
+	rm -rf var/bin var/bench var/bin/bench-contact
