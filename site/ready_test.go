@@ -13,6 +13,7 @@ import (
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/meta"
 	"github.com/familylinks/familylinks/site/store/storetest"
 )
@@ -55,6 +56,10 @@ func readyz(t *testing.T, e *env) (int, meta.Readiness) {
 func TestReadyzReportsEachEngine(t *testing.T) {
 	mu, mk := meiliFromEnv(t)
 	st := storetest.New(t)
+	keys, err := crypt.Parse(crypt.NewKey("t1"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	live, err := search.New(search.Config{URL: mu, APIKey: mk})
 	if err != nil {
 		t.Fatal(err)
@@ -72,8 +77,8 @@ func TestReadyzReportsEachEngine(t *testing.T) {
 		pg, ms string
 		pageOK bool
 	}{
-		{"both up", site.Deps{Store: st, Search: live}, 200, "ready", "up", "up", true},
-		{"search down", site.Deps{Store: st, Search: gone}, 200, "degraded", "up", "down", true},
+		{"both up", site.Deps{Store: st, Search: live, Keys: keys}, 200, "ready", "up", "up", true},
+		{"search down", site.Deps{Store: st, Search: gone, Keys: keys}, 200, "degraded", "up", "down", true},
 		{"nothing configured", site.Deps{}, 503, "unavailable", "not_configured", "not_configured", true},
 	}
 	for _, tt := range tests {

@@ -20,7 +20,9 @@ import (
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/crypt"
+	"github.com/familylinks/familylinks/site/notify"
 	"github.com/familylinks/familylinks/site/store"
 )
 
@@ -220,7 +222,14 @@ func serve(log *slog.Logger) error {
 	}
 	workerDone := make(chan struct{})
 	if deps.Store != nil {
-		w := &store.Worker{Store: deps.Store, Log: log, Handlers: map[string]store.OutboxHandler{}}
+		mailer, err := notify.New(os.Getenv("FAMILYLINKS_SMTP_URL"), log)
+		if err != nil {
+			return err
+		}
+		base := strings.TrimSuffix(env("FAMILYLINKS_BASE_URL", "http://"+addr), "/")
+		w := &store.Worker{Store: deps.Store, Log: log, Handlers: map[string]store.OutboxHandler{
+			store.TopicEnquiryNotify: contact.NotifyHandler(data, deps.Store, mailer, base, log),
+		}}
 		go func() { defer close(workerDone); _ = w.Run(ctx) }()
 	} else {
 		close(workerDone)

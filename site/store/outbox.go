@@ -107,10 +107,13 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The outcome is recorded even when ctx ends meanwhile (shutdown):
+	// otherwise a sent mail would be sent again when the lease expires.
+	rec := context.WithoutCancel(ctx)
 	for _, m := range msgs {
 		err := w.handle(ctx, m)
 		if err == nil {
-			err = w.Store.outboxDone(ctx, m.ID)
+			err = w.Store.outboxDone(rec, m.ID)
 			if err != nil {
 				w.Log.Error("outbox: mark done", "id", m.ID, "err", err)
 			}
@@ -118,7 +121,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}
 		delay := w.Backoff(m.Attempts)
 		w.Log.Warn("outbox: handler failed", "id", m.ID, "topic", m.Topic, "attempt", m.Attempts, "retry_in", delay.String(), "err", err)
-		if ferr := w.Store.outboxFailed(ctx, m.ID, err.Error(), delay); ferr != nil {
+		if ferr := w.Store.outboxFailed(rec, m.ID, err.Error(), delay); ferr != nil {
 			w.Log.Error("outbox: record failure", "id", m.ID, "err", ferr)
 		}
 	}
