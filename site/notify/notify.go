@@ -178,9 +178,9 @@ func fold(field string) string {
 	const limit = 78
 	words := strings.Split(field, " ")
 	var b strings.Builder
-	line := words[0]
-	for _, w := range words[1:] {
-		if w != "" && len(line)+1+len(w) > limit && strings.TrimSpace(line) != "" {
+	line := words[0] // the field name and its colon: the value starts on this line
+	for i, w := range words[1:] {
+		if i > 0 && w != "" && len(line)+1+len(w) > limit {
 			b.WriteString(line)
 			b.WriteString("\r\n")
 			line = ""

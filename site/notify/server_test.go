@@ -78,6 +78,9 @@ func startServer(t *testing.T, o serverOpts) *testServer {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
+		// Serve registers l only once it runs: a test that ends before
+		// then would leave Close nothing to close.
+		_ = l.Close()
 		<-done
 	})
 	return ts

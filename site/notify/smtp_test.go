@@ -42,12 +42,12 @@ func plainURL(port string) string {
 }
 
 // crlf is what a body becomes on the wire: every line break a CRLF, and a
-// final one.
+// final one unless the body is empty.
 func crlf(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.ReplaceAll(s, "\n", "\r\n")
-	if !strings.HasSuffix(s, "\r\n") {
+	if s != "" && !strings.HasSuffix(s, "\r\n") {
 		s += "\r\n"
 	}
 	return s
@@ -133,9 +133,21 @@ func TestSendDelivers(t *testing.T) {
 			if !isASCII(data) {
 				t.Errorf("message is not 7-bit:\n%s", data)
 			}
+			head, _, _ := strings.Cut(data, "\r\n\r\n")
 			for line := range strings.SplitSeq(data, "\r\n") {
 				if len(line) > 998 {
 					t.Errorf("line of %d characters, RFC 5322 allows 998", len(line))
+				}
+			}
+			for line := range strings.SplitSeq(head, "\r\n") {
+				// Past 78 characters a header line should be folded,
+				// unless it holds one word that cannot be broken.
+				value := line
+				if _, v, ok := strings.Cut(line, ": "); ok {
+					value = v
+				}
+				if len(line) > 78 && strings.Contains(strings.TrimSpace(value), " ") {
+					t.Errorf("header line of %d characters not folded: %q", len(line), line)
 				}
 			}
 
@@ -304,7 +316,7 @@ func TestSendHonoursContext(t *testing.T) {
 				t.Cleanup(cancel)
 				return ctx
 			},
-			timeout: time.Hour,
+			timeout: 5 * time.Second,
 			want:    context.DeadlineExceeded,
 		},
 		{
@@ -315,7 +327,7 @@ func TestSendHonoursContext(t *testing.T) {
 				t.Cleanup(cancel)
 				return ctx
 			},
-			timeout: time.Hour,
+			timeout: 5 * time.Second,
 			want:    context.Canceled,
 		},
 		{
