@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/familylinks/familylinks/site/notify/smtptest"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/store/storetest"
 	"github.com/jackc/pgx/v5"
@@ -19,8 +20,8 @@ import (
 // after the backoff, and it arrives exactly once.
 func TestOutboxRetriesRefusedMail(t *testing.T) {
 	s := storetest.New(t)
-	ts := startServer(t, serverOpts{})
-	ts.refuse("DATA", 451, 1)
+	ts := smtptest.Start(t, smtptest.Options{})
+	ts.Refuse("DATA", 451, 1)
 	mailer := newTestMailer(t, plainURL(ts.Port), nil)
 	const topic = "notify.test"
 	ctx := t.Context()
@@ -63,7 +64,7 @@ func TestOutboxRetriesRefusedMail(t *testing.T) {
 	if r.DoneAt != nil || r.Attempts != 1 || r.LastError == nil || !strings.Contains(*r.LastError, "451") {
 		t.Fatalf("after the refusal: done %v, attempts %d, last error %v; want pending, 1 attempt, an error saying 451", r.DoneAt, r.Attempts, deref(r.LastError))
 	}
-	if n := len(ts.messages()); n != 0 {
+	if n := len(ts.Messages()); n != 0 {
 		t.Fatalf("server kept %d messages after refusing", n)
 	}
 
@@ -92,7 +93,7 @@ func TestOutboxRetriesRefusedMail(t *testing.T) {
 	if r := rows[0]; r.DoneAt == nil || r.Attempts != 2 || r.LastError != nil {
 		t.Errorf("after the retry: done %v, attempts %d, last error %v; want done after 2 attempts, no error", r.DoneAt, r.Attempts, deref(r.LastError))
 	}
-	got := ts.messages()
+	got := ts.Messages()
 	if len(got) != 1 {
 		t.Fatalf("server received %d messages, want exactly 1", len(got))
 	}

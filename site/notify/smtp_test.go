@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/familylinks/familylinks/site/notify/smtptest"
 )
 
 const testFrom = "noreply@familylinks.test"
@@ -108,13 +110,13 @@ func TestSendDelivers(t *testing.T) {
 	msgIDRe := regexp.MustCompile(`^<[0-9a-f]{32}@familylinks\.test>$`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := startServer(t, serverOpts{})
+			ts := smtptest.Start(t, smtptest.Options{})
 			m := newTestMailer(t, plainURL(ts.Port), nil)
 			before := time.Now()
 			if err := m.Send(t.Context(), tt.msg); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			got := ts.messages()
+			got := ts.Messages()
 			if len(got) != 1 {
 				t.Fatalf("server received %d messages, want 1", len(got))
 			}
@@ -198,7 +200,7 @@ func TestSendDelivers(t *testing.T) {
 }
 
 func TestSendMessageIDsDiffer(t *testing.T) {
-	ts := startServer(t, serverOpts{})
+	ts := smtptest.Start(t, smtptest.Options{})
 	m := newTestMailer(t, plainURL(ts.Port), nil)
 	msg := Message{To: "enquiries@redcross.test", Subject: "s", Body: "b"}
 	for range 2 {
@@ -207,7 +209,7 @@ func TestSendMessageIDsDiffer(t *testing.T) {
 		}
 	}
 	var ids []string
-	for _, r := range ts.messages() {
+	for _, r := range ts.Messages() {
 		p, err := mail.ReadMessage(bytes.NewReader(r.Data))
 		if err != nil {
 			t.Fatal(err)
@@ -220,7 +222,7 @@ func TestSendMessageIDsDiffer(t *testing.T) {
 }
 
 func TestSendRefusesInvalidMessages(t *testing.T) {
-	ts := startServer(t, serverOpts{})
+	ts := smtptest.Start(t, smtptest.Options{})
 	m := newTestMailer(t, plainURL(ts.Port), nil)
 	tests := []struct {
 		name string
@@ -247,7 +249,7 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 			}
 		})
 	}
-	if n := ts.accepted.Load(); n != 0 {
+	if n := ts.Accepted.Load(); n != 0 {
 		t.Errorf("server was contacted %d times, want never", n)
 	}
 }
@@ -266,9 +268,9 @@ func TestSendRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.at+" "+strconv.Itoa(tt.code), func(t *testing.T) {
-			ts := startServer(t, serverOpts{})
+			ts := smtptest.Start(t, smtptest.Options{})
 			m := newTestMailer(t, plainURL(ts.Port), nil)
-			ts.refuse(tt.at, tt.code, 1)
+			ts.Refuse(tt.at, tt.code, 1)
 			msg := Message{To: "enquiries@redcross.test", Subject: "s", Body: "b"}
 
 			err := m.Send(t.Context(), msg)
@@ -285,7 +287,7 @@ func TestSendRefused(t *testing.T) {
 			if got := Temporary(err); got != tt.temporary {
 				t.Errorf("Temporary(%v) = %v, want %v", err, got, tt.temporary)
 			}
-			if n := len(ts.messages()); n != 0 {
+			if n := len(ts.Messages()); n != 0 {
 				t.Fatalf("server kept %d messages after refusing", n)
 			}
 
@@ -293,7 +295,7 @@ func TestSendRefused(t *testing.T) {
 			if err := m.Send(t.Context(), msg); err != nil {
 				t.Fatalf("second Send: %v", err)
 			}
-			if n := len(ts.messages()); n != 1 {
+			if n := len(ts.Messages()); n != 1 {
 				t.Errorf("server kept %d messages, want 1", n)
 			}
 		})
@@ -339,7 +341,7 @@ func TestSendHonoursContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newTestMailer(t, plainURL(silentServer(t)), nil)
+			m := newTestMailer(t, plainURL(smtptest.Silent(t)), nil)
 			m.timeout = tt.timeout
 			start := time.Now()
 			err := m.Send(tt.ctx(t), msg)
@@ -359,25 +361,25 @@ func TestSendHonoursContext(t *testing.T) {
 	}
 
 	t.Run("already ended", func(t *testing.T) {
-		ts := startServer(t, serverOpts{})
+		ts := smtptest.Start(t, smtptest.Options{})
 		m := newTestMailer(t, plainURL(ts.Port), nil)
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		if err := m.Send(ctx, msg); !errors.Is(err, context.Canceled) {
 			t.Errorf("Send = %v, want context.Canceled", err)
 		}
-		if n := ts.accepted.Load(); n != 0 {
+		if n := ts.Accepted.Load(); n != 0 {
 			t.Errorf("server was contacted %d times, want never", n)
 		}
 	})
 }
 
 func TestSendTLSAndAuth(t *testing.T) {
-	serverTLS, trust := testTLS(t)
+	serverTLS, trust := smtptest.TLS(t)
 	const creds = "mailer:s3cret%3A%2F%40@" // password "s3cret:/@"
 	tests := []struct {
 		name     string
-		server   serverOpts
+		server   smtptest.Options
 		url      string // %s is the port
 		trust    bool
 		wantErr  string // empty: delivered
@@ -386,14 +388,14 @@ func TestSendTLSAndAuth(t *testing.T) {
 	}{
 		{
 			name:    "starttls required",
-			server:  serverOpts{tls: serverTLS},
+			server:  smtptest.Options{TLS: serverTLS},
 			url:     "smtp://127.0.0.1:%s?from=" + testFrom,
 			trust:   true,
 			wantTLS: true,
 		},
 		{
 			name:     "starttls required with AUTH PLAIN",
-			server:   serverOpts{tls: serverTLS},
+			server:   smtptest.Options{TLS: serverTLS},
 			url:      "smtp://" + creds + "127.0.0.1:%s?from=" + testFrom,
 			trust:    true,
 			wantTLS:  true,
@@ -401,31 +403,31 @@ func TestSendTLSAndAuth(t *testing.T) {
 		},
 		{
 			name:    "starttls required, server does not offer it",
-			server:  serverOpts{},
+			server:  smtptest.Options{},
 			url:     "smtp://127.0.0.1:%s?from=" + testFrom,
 			wantErr: "STARTTLS",
 		},
 		{
 			name:    "starttls required, untrusted certificate",
-			server:  serverOpts{tls: serverTLS},
+			server:  smtptest.Options{TLS: serverTLS},
 			url:     "smtp://127.0.0.1:%s?from=" + testFrom,
 			wantErr: "certificate",
 		},
 		{
 			name:    "opportunistic, server offers it",
-			server:  serverOpts{tls: serverTLS},
+			server:  smtptest.Options{TLS: serverTLS},
 			url:     "smtp://127.0.0.1:%s?from=" + testFrom + "&starttls=opportunistic",
 			trust:   true,
 			wantTLS: true,
 		},
 		{
 			name:   "opportunistic, server does not offer it",
-			server: serverOpts{},
+			server: smtptest.Options{},
 			url:    "smtp://127.0.0.1:%s?from=" + testFrom + "&starttls=opportunistic",
 		},
 		{
 			name:     "smtps with AUTH PLAIN",
-			server:   serverOpts{tls: serverTLS, implicit: true},
+			server:   smtptest.Options{TLS: serverTLS, Implicit: true},
 			url:      "smtps://" + creds + "127.0.0.1:%s?from=" + testFrom,
 			trust:    true,
 			wantTLS:  true,
@@ -433,33 +435,33 @@ func TestSendTLSAndAuth(t *testing.T) {
 		},
 		{
 			name:    "smtps, untrusted certificate",
-			server:  serverOpts{tls: serverTLS, implicit: true},
+			server:  smtptest.Options{TLS: serverTLS, Implicit: true},
 			url:     "smtps://127.0.0.1:%s?from=" + testFrom,
 			wantErr: "certificate",
 		},
 		{
 			name:     "AUTH PLAIN in clear text to loopback",
-			server:   serverOpts{},
+			server:   smtptest.Options{},
 			url:      "smtp://" + creds + "127.0.0.1:%s?from=" + testFrom + "&starttls=off",
 			wantUser: "mailer",
 		},
 		{
 			name:    "wrong password",
-			server:  serverOpts{},
+			server:  smtptest.Options{},
 			url:     "smtp://mailer:wrong@127.0.0.1:%s?from=" + testFrom + "&starttls=off",
 			wantErr: "535",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := startServer(t, tt.server)
+			ts := smtptest.Start(t, tt.server)
 			var tc *tls.Config
 			if tt.trust {
 				tc = trust
 			}
 			m := newTestMailer(t, strings.Replace(tt.url, "%s", ts.Port, 1), tc)
 			err := m.Send(t.Context(), Message{To: "enquiries@redcross.test", Subject: "s", Body: "b"})
-			got := ts.messages()
+			got := ts.Messages()
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("Send = %v, want an error about %s", err, tt.wantErr)

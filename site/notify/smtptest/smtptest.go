@@ -1,4 +1,6 @@
-package notify
+// Package smtptest runs a real SMTP server (go-smtp) on 127.0.0.1 for tests:
+// it records what it accepts and can be told to refuse messages.
+package smtptest
 
 import (
 	"crypto/ecdsa"
@@ -20,8 +22,8 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// received is one message the test server accepted.
-type received struct {
+// Received is one message the test server accepted.
+type Received struct {
 	From string
 	To   []string
 	Data []byte
@@ -30,27 +32,30 @@ type received struct {
 	TLS  bool
 }
 
-// testServer is a real SMTP server (go-smtp) on 127.0.0.1 that records what
+// Server is a real SMTP server (go-smtp) on 127.0.0.1 that records what
 // it accepts, and can be told to refuse the next messages.
-type testServer struct {
-	Port     string
-	accepted atomic.Int64 // TCP connections
+type Server struct {
+	// Port is the port the server listens on, on 127.0.0.1.
+	Port string
+	// Accepted counts TCP connections.
+	Accepted atomic.Int64
 
 	mu         sync.Mutex
-	msgs       []received
+	msgs       []Received
 	refuseAt   string // "RCPT" or "DATA"
 	refuseCode int
 	refuseN    int
 }
 
-type serverOpts struct {
-	tls      *tls.Config // offered through STARTTLS
-	implicit bool        // TLS from the first byte (smtps)
+type Options struct {
+	TLS      *tls.Config // offered through STARTTLS
+	Implicit bool        // TLS from the first byte (smtps)
 }
 
-func startServer(t *testing.T, o serverOpts) *testServer {
+// Start runs a server until the test ends.
+func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	ts := &testServer{}
+	ts := &Server{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{ts: ts, conn: c}, nil
 	}))
@@ -64,11 +69,11 @@ func startServer(t *testing.T, o serverOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l = &countingListener{Listener: l, n: &ts.accepted}
-	if o.implicit {
-		l = tls.NewListener(l, o.tls)
+	l = &countingListener{Listener: l, n: &ts.Accepted}
+	if o.Implicit {
+		l = tls.NewListener(l, o.TLS)
 	} else {
-		srv.TLSConfig = o.tls
+		srv.TLSConfig = o.TLS
 	}
 	_, ts.Port, _ = net.SplitHostPort(l.Addr().String())
 	done := make(chan struct{})
@@ -86,15 +91,15 @@ func startServer(t *testing.T, o serverOpts) *testServer {
 	return ts
 }
 
-// refuse makes the server refuse the next n messages with code, at "RCPT"
+// Refuse makes the server refuse the next n messages with code, at "RCPT"
 // or at "DATA" (after the message was transmitted).
-func (ts *testServer) refuse(at string, code, n int) {
+func (ts *Server) Refuse(at string, code, n int) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	ts.refuseAt, ts.refuseCode, ts.refuseN = at, code, n
 }
 
-func (ts *testServer) refusal(at string) error {
+func (ts *Server) refusal(at string) error {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if ts.refuseN == 0 || ts.refuseAt != at {
@@ -109,14 +114,15 @@ func (ts *testServer) refusal(at string) error {
 	}
 }
 
-func (ts *testServer) messages() []received {
+// Messages returns what the server accepted, in order.
+func (ts *Server) Messages() []Received {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return append([]received(nil), ts.msgs...)
+	return append([]Received(nil), ts.msgs...)
 }
 
 type session struct {
-	ts         *testServer
+	ts         *Server
 	conn       *smtp.Conn
 	from       string
 	to         []string
@@ -150,7 +156,7 @@ func (s *session) Data(r io.Reader) error {
 	_, isTLS := s.conn.TLSConnectionState()
 	s.ts.mu.Lock()
 	defer s.ts.mu.Unlock()
-	s.ts.msgs = append(s.ts.msgs, received{From: s.from, To: s.to, Data: data, User: s.user, Pass: s.pass, TLS: isTLS})
+	s.ts.msgs = append(s.ts.msgs, Received{From: s.from, To: s.to, Data: data, User: s.user, Pass: s.pass, TLS: isTLS})
 	return nil
 }
 
@@ -182,9 +188,9 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// silentServer accepts TCP connections and never says a word: the server
+// Silent accepts TCP connections and never says a word: the server
 // that hangs a client without a deadline.
-func silentServer(t *testing.T) (port string) {
+func Silent(t testing.TB) (port string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -218,9 +224,9 @@ func silentServer(t *testing.T) (port string) {
 	return port
 }
 
-// testTLS returns a server configuration with a fresh certificate for
+// TLS returns a server configuration with a fresh certificate for
 // 127.0.0.1, and a client configuration that trusts it.
-func testTLS(t *testing.T) (server, client *tls.Config) {
+func TLS(t testing.TB) (server, client *tls.Config) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

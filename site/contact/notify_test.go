@@ -1,0 +1,91 @@
+package contact_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"mime/quotedprintable"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/familylinks/familylinks/site/contact"
+	"github.com/familylinks/familylinks/site/notify"
+	"github.com/familylinks/familylinks/site/notify/smtptest"
+	"github.com/familylinks/familylinks/site/sitetest"
+	"github.com/familylinks/familylinks/site/store"
+)
+
+// TestNotificationMail submits an enquiry, then runs the outbox worker
+// against a real SMTP server that refuses the first attempt: the German
+// Red Cross's address gets exactly one mail, with the reference and a link,
+// and none of what the person typed.
+func TestNotificationMail(t *testing.T) {
+	e := sitetest.New(t)
+	ctx := context.Background()
+	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	admin := e.Account(t, "root@icrc.example", "", store.RoleAdmin)
+	if err := e.Store.SetInbox(ctx, "de", "suchdienst@drk.example", false, admin.ID); err != nil {
+		t.Fatal(err)
+	}
+	b := e.Browser(t)
+	if res := submit(t, b, "ar", valid("de")); res.Status != 303 {
+		t.Fatalf("submit: %d", res.Status)
+	}
+	ref := b.Cookies["__Host-fl_sent"]
+	if ref == "" {
+		ref = b.Cookies["fl_sent"]
+	}
+	srv := smtptest.Start(t, smtptest.Options{})
+	srv.Refuse("RCPT", 451, 1)
+	mailer, err := notify.New("smtp://127.0.0.1:"+srv.Port+"?from=noreply@familylinks.test&starttls=off", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := &store.Worker{Store: e.Store, Log: log, Backoff: func(int) time.Duration { return 10 * time.Millisecond },
+		Handlers: map[string]store.OutboxHandler{
+			store.TopicEnquiryNotify: contact.NotifyHandler(e.Data, e.Store, mailer, sitetest.BaseURL, log),
+		}}
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := e.Store.OutboxRows(ctx)
+	if rows[0].DoneAt != nil || rows[0].LastError == nil || !strings.Contains(*rows[0].LastError, "451") {
+		t.Fatalf("after the refusal the notice must wait for a retry: %+v", rows[0])
+	}
+	time.Sleep(30 * time.Millisecond)
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "suchdienst@drk.example" {
+		t.Fatalf("delivered: %+v", msgs)
+	}
+	// The body is quoted-printable: decode it as a mail client would.
+	_, body, _ := strings.Cut(string(msgs[0].Data), "\r\n\r\n")
+	dec, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := string(msgs[0].Data) + string(dec)
+	if !strings.Contains(raw, ref) || !strings.Contains(raw, sitetest.BaseURL+"/staff/enquiries/"+ref) {
+		t.Errorf("the mail lacks the reference or the link:\n%s", raw)
+	}
+	for _, v := range valid("de") {
+		for _, s := range v {
+			if len(s) > 3 && s != "conflict" && s != "mother" && s != "yes" && s != "son" && strings.Contains(raw, s) {
+				t.Errorf("the mail carries personal data: %q", s)
+			}
+		}
+	}
+	for _, s := range []string{"amina", "border", "Kabul"} {
+		if strings.Contains(strings.ToLower(raw), strings.ToLower(s)) {
+			t.Errorf("the mail carries %q", s)
+		}
+	}
+	rows, _ = e.Store.OutboxRows(ctx)
+	if rows[0].DoneAt == nil || rows[0].Attempts != 2 {
+		t.Errorf("outbox row: %+v", rows[0])
+	}
+}
