@@ -102,6 +102,7 @@ type EnquiryData struct {
 	MaxNote      int
 	Purged       string
 	Relationship string
+	LangName     string
 }
 
 // InboxOption is a destination of a transfer.
@@ -120,7 +121,10 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 		return err
 	}
 	d := EnquiryData{E: e, Inbox: h.data.InboxName(e.Inbox), Residence: h.countryName(e.Residence),
-		Outcomes: store.Outcomes(), CanReassign: u.Admin(), MaxNote: MaxNote, Relationship: e.Relationship}
+		Outcomes: store.Outcomes(), CanReassign: u.Admin(), MaxNote: MaxNote, Relationship: e.Relationship, LangName: e.Lang}
+	if l, ok := h.kit.Catalog.Lookup(e.Lang); ok {
+		d.LangName = l.Name + " (" + l.Code + ")"
+	}
 	if e.PurgedAt != nil {
 		d.Purged = e.PurgedAt.UTC().Format(time.DateOnly)
 	} else if e.KeyID != nil {
