@@ -104,7 +104,12 @@ func (c *Client) faces() meilisearch.IndexManager { return c.ms.Index(c.FacesInd
 // EnsureFaces creates the faces index if it is missing and applies
 // FacesSettings. Running it again changes nothing: documents stay.
 func (c *Client) EnsureFaces(ctx context.Context) error {
-	name := c.FacesIndex()
+	return c.ensureFacesIndex(ctx, c.FacesIndex())
+}
+
+// ensureFacesIndex creates the named index if missing and applies the faces
+// settings to it.
+func (c *Client) ensureFacesIndex(ctx context.Context, name string) error {
 	cctx, cancel := c.call(ctx)
 	idx, err := c.ms.GetIndexWithContext(cctx, name)
 	cancel()
@@ -129,7 +134,7 @@ func (c *Client) EnsureFaces(ctx context.Context) error {
 	}
 
 	cctx, cancel = c.call(ctx)
-	info, err := c.faces().UpdateSettingsWithContext(cctx, FacesSettings())
+	info, err := c.ms.Index(name).UpdateSettingsWithContext(cctx, FacesSettings())
 	cancel()
 	if err != nil {
 		return fmt.Errorf("search: ensure faces: settings: %w", err)

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/crypt"
+	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/store"
 )
 
@@ -119,5 +123,59 @@ func purgeCmd(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "purge: personal data removed from %d enquiries closed before %s (retention %d days)\n", n, cutoff.UTC().Format(time.DateOnly), days)
+	expired, err := st.ExpireGalleryReviews(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "purge: %d gallery entries withdrawn because their consent review date passed\n", expired)
+	return nil
+}
+
+// indexCmd rebuilds the gallery index (reindex) or compares it with
+// PostgreSQL (check-index, non-zero when they differ).
+func indexCmd(checkOnly bool, w io.Writer, log *slog.Logger) error {
+	dsn, mu := os.Getenv("DATABASE_URL"), os.Getenv("MEILI_URL")
+	if dsn == "" || mu == "" {
+		return errors.New("DATABASE_URL and MEILI_URL must both be set")
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sc, err := search.New(search.Config{URL: mu, APIKey: os.Getenv("MEILI_API_KEY")})
+	if err != nil {
+		return err
+	}
+	cat, err := locales.Load(log)
+	if err != nil {
+		return err
+	}
+	x := &gallery.Indexer{Store: st, Search: sc, Catalog: cat}
+	if !checkOnly {
+		start := time.Now()
+		n, err := x.Reindex(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "reindex: %d published entries indexed into a fresh index and swapped in, in %s\n", n, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	d, err := x.Check(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "check-index: %d published in PostgreSQL, %d in the index\n", d.Published, d.Indexed)
+	for _, r := range d.Missing {
+		fmt.Fprintf(w, "  missing from the index: %s\n", r)
+	}
+	for _, r := range d.Extra {
+		fmt.Fprintf(w, "  in the index but not published (never shown: the site checks PostgreSQL): %s\n", r)
+	}
+	if len(d.Missing)+len(d.Extra) > 0 {
+		return fmt.Errorf("check-index: %d differences; run familylinks reindex", len(d.Missing)+len(d.Extra))
+	}
+	fmt.Fprintln(w, "check-index: the index matches PostgreSQL")
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/familylinks/familylinks/site"
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/crypt"
+	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/notify"
 	"github.com/familylinks/familylinks/site/store"
 )
@@ -42,7 +43,10 @@ Usage:
   familylinks keygen [ID]           print a new data key entry for FAMILYLINKS_DATA_KEY
   familylinks rekey                 re-seal all personal data under the first key of FAMILYLINKS_DATA_KEY
   familylinks purge                 delete the personal data of enquiries closed more than
-                                    FAMILYLINKS_RETENTION_DAYS (default 365) ago, keeping a tombstone
+                                    FAMILYLINKS_RETENTION_DAYS (default 365) ago, keeping a tombstone,
+                                    and withdraw gallery entries whose consent review date has passed
+  familylinks reindex               rebuild the Trace the Face index from PostgreSQL, with no downtime
+  familylinks check-index           report differences between the index and PostgreSQL
   familylinks testenv -- CMD ...    run CMD with a throw-away PostgreSQL and Meilisearch (make test)
 
 Environment:
@@ -92,6 +96,10 @@ func main() {
 		err = purgeCmd(os.Stdout)
 	case "keygen":
 		err = keygenCmd(os.Args[2:], os.Stdout)
+	case "reindex":
+		err = indexCmd(false, os.Stdout, log)
+	case "check-index":
+		err = indexCmd(true, os.Stdout, log)
 	case "check":
 		err = check(os.Stdout, log)
 	case "help", "-h", "--help":
@@ -227,9 +235,15 @@ func serve(log *slog.Logger) error {
 			return err
 		}
 		base := strings.TrimSuffix(env("FAMILYLINKS_BASE_URL", "http://"+addr), "/")
-		w := &store.Worker{Store: deps.Store, Log: log, Handlers: map[string]store.OutboxHandler{
+		handlers := map[string]store.OutboxHandler{
 			store.TopicEnquiryNotify: contact.NotifyHandler(data, deps.Store, mailer, base, log),
-		}}
+		}
+		if sc, ok := deps.Search.(*search.Client); ok {
+			for topic, h := range (&gallery.Indexer{Store: deps.Store, Search: sc, Catalog: cat}).Handlers() {
+				handlers[topic] = h
+			}
+		}
+		w := &store.Worker{Store: deps.Store, Log: log, Handlers: handlers}
 		go func() { defer close(workerDone); _ = w.Run(ctx) }()
 	} else {
 		close(workerDone)

@@ -258,6 +258,9 @@ func NewReference() string {
 	return sb.String()
 }
 
+// RelationshipMessage is the message ID of a relationship word.
+func RelationshipMessage(r string) string { return relMessage(r) }
+
 func relMessage(r string) string {
 	switch r {
 	case "uncle-aunt":

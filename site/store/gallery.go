@@ -86,6 +86,9 @@ const publicColumns = `ref, gender, age_group, seeking, origin, languages, publi
 
 // CreateGalleryEntry stores a pending entry and its photos.
 func (s *Store) CreateGalleryEntry(ctx context.Context, e GalleryEntry, photos []Photo) (GalleryEntry, error) {
+	if e.Languages == nil {
+		e.Languages = []string{}
+	}
 	var out GalleryEntry
 	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `
