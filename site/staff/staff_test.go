@@ -329,3 +329,32 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 		t.Error("the new password must work")
 	}
 }
+
+func TestAdminSetsInbox(t *testing.T) {
+	e := sitetest.New(t)
+	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "root@icrc.example", "", store.RoleAdmin)
+	b := e.Browser(t)
+	b.Login("root@icrc.example", sitetest.Password)
+	page := b.Get("/staff/inboxes")
+	if page.Status != 200 || !strings.Contains(page.Body, "German Red Cross") {
+		t.Fatalf("inboxes: %d", page.Status)
+	}
+	tok := sitetest.CSRF(t, page)
+	if res := b.Do("POST", "/staff/inboxes/de", url.Values{"_csrf": {tok}, "email": {"not an address"}}); res.Status != http.StatusBadRequest {
+		t.Errorf("a bad address: %d", res.Status)
+	}
+	if res := b.Do("POST", "/staff/inboxes/zz", url.Values{"_csrf": {tok}}); res.Status != http.StatusNotFound {
+		t.Errorf("an unknown inbox: %d", res.Status)
+	}
+	if res := b.Do("POST", "/staff/inboxes/de", url.Values{"_csrf": {tok}, "email": {"suchdienst@drk.example"}, "switched_off": {"yes"}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d", res.Status)
+	}
+	in, err := e.Store.InboxByCode(context.Background(), "de")
+	if err != nil || in.NotificationEmail == nil || *in.NotificationEmail != "suchdienst@drk.example" || !in.SwitchedOff || in.Active() {
+		t.Fatalf("inbox after save: %+v %v", in, err)
+	}
+	if !strings.Contains(strings.Join(actions(t, e.Store), ","), "inbox.update:root@icrc.example") {
+		t.Error("the change must be audited")
+	}
+}
