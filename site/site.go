@@ -76,12 +76,14 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		Log:           deps.Log,
 	}
 	app := fiber.New(fiber.Config{
-		AppName:                 "familylinks",
-		ErrorHandler:            kit.ErrorHandler,
-		ReadTimeout:             10 * time.Second,
-		WriteTimeout:            10 * time.Second,
-		IdleTimeout:             60 * time.Second,
-		BodyLimit:               64 * 1024,
+		AppName:      "familylinks",
+		ErrorHandler: kit.ErrorHandler,
+		ReadTimeout:  10 * time.Second,
+		WriteTimeout: 10 * time.Second,
+		IdleTimeout:  60 * time.Second,
+		// Large enough for a 10 MB gallery photo and its form; the photo
+		// package refuses anything past 10 MB itself.
+		BodyLimit:               11 << 20,
 		ReadBufferSize:          8192,
 		DisableStartupMessage:   true,
 		ProxyHeader:             "X-Real-IP",

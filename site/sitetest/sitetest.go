@@ -3,10 +3,12 @@
 package sitetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -177,4 +179,36 @@ func (e *Env) Enquiry(t testing.TB, inbox, residence string, p contact.Personal)
 		t.Fatal(err)
 	}
 	return en
+}
+
+// Upload posts a multipart form with one file.
+func (b *Browser) Upload(path string, fields url.Values, fileField, fileName string, data []byte) Page {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	if fileField != "" {
+		fw, err := mw.CreateFormFile(fileField, fileName)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		_, _ = fw.Write(data)
+	}
+	_ = mw.Close()
+	req := httptest.NewRequest("POST", path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for k, v := range b.Cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	res, err := b.e.App.Test(req, -1)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return Page{res.StatusCode, res.Header, string(raw)}
 }

@@ -63,6 +63,7 @@ func (h *Handler) Register(app *fiber.App) {
 	r.Post("/enquiries/:ref/transfer", h.requireStaff, h.checkCSRF, h.transfer)        // to another inbox, with a reason
 	r.Get("/inboxes", h.requireStaff, h.requireAdmin, h.inboxes)                       // administrators: every inbox's settings
 	r.Post("/inboxes/:code", h.requireStaff, h.requireAdmin, h.checkCSRF, h.saveInbox) // administrators: notification address, switch
+	h.registerGallery(r)                                                               // /staff/gallery…: Trace the Face publishing
 }
 
 const (

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/sitetest"
@@ -200,6 +201,16 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 	e.Account(t, "root@icrc.example", "", store.RoleAdmin)
 	german := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", Email: "amina@example.org", SoughtName: "Yusuf"})
 	ref := german.Reference
+	ana, _ := e.Store.StaffByEmail(context.Background(), "ana@drk.example")
+	pending, err := e.Store.CreateGalleryEntry(context.Background(), store.GalleryEntry{
+		Ref: "TTF-GUARD", Society: "de", Gender: "male", AgeGroup: "18-29", Seeking: []string{"father"}, Origin: "sy",
+		CaseKeyID: "k", CaseSealed: []byte("x"), ConsentDate: time.Now(), ConsentFormVersion: "v1", ConsentRecordedBy: "Ana",
+		ReviewDate: time.Now().AddDate(1, 0, 0), CreatedBy: ana.ID,
+	}, []store.Photo{{Width: 320, Height: 400, JPEG: []byte{0xFF, 0xD8}, ETag: `"x"`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttf := pending.Ref
 	type route struct {
 		public bool   // reachable without signing in
 		path   string // the concrete path to try, params filled in
@@ -227,9 +238,21 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 			form: url.Values{"status": {"closed"}, "outcome": {"no_result"}}, foreign: 404},
 		"POST /staff/enquiries/:ref/transfer": {path: "/staff/enquiries/" + ref + "/transfer",
 			form: url.Values{"to": {"fr"}, "reason": {"mine now"}}, foreign: 404},
-		"GET /staff/inboxes":        {path: "/staff/inboxes", foreign: 404},
-		"HEAD /staff/inboxes":       {path: "/staff/inboxes", foreign: 404},
-		"POST /staff/inboxes/:code": {path: "/staff/inboxes/de", form: url.Values{"switched_off": {"yes"}}, foreign: 404},
+		"GET /staff/inboxes":                    {path: "/staff/inboxes", foreign: 404},
+		"HEAD /staff/inboxes":                   {path: "/staff/inboxes", foreign: 404},
+		"POST /staff/inboxes/:code":             {path: "/staff/inboxes/de", form: url.Values{"switched_off": {"yes"}}, foreign: 404},
+		"GET /staff/gallery":                    {path: "/staff/gallery"},
+		"HEAD /staff/gallery":                   {path: "/staff/gallery"},
+		"GET /staff/gallery/new":                {path: "/staff/gallery/new"},
+		"HEAD /staff/gallery/new":               {path: "/staff/gallery/new"},
+		"POST /staff/gallery":                   {path: "/staff/gallery"},
+		"GET /staff/gallery/:ref":               {path: "/staff/gallery/" + ttf, foreign: 404},
+		"HEAD /staff/gallery/:ref":              {path: "/staff/gallery/" + ttf, foreign: 404},
+		"GET /staff/gallery/:ref/photo/:width":  {path: "/staff/gallery/" + ttf + "/photo/320.jpg", foreign: 404},
+		"HEAD /staff/gallery/:ref/photo/:width": {path: "/staff/gallery/" + ttf + "/photo/320.jpg", foreign: 404},
+		"POST /staff/gallery/:ref/approve":      {path: "/staff/gallery/" + ttf + "/approve", foreign: 404},
+		"POST /staff/gallery/:ref/withdraw":     {path: "/staff/gallery/" + ttf + "/withdraw", form: url.Values{"reason": {"other"}}, foreign: 404},
+		"POST /staff/gallery/:ref/renew":        {path: "/staff/gallery/" + ttf + "/renew", form: url.Values{"review_date": {"2099-01-01"}}, foreign: 404},
 	}
 	fr := e.Browser(t)
 	if res := fr.Login("luc@croix-rouge.example", sitetest.Password); res.Status != http.StatusSeeOther {
@@ -283,6 +306,9 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 	after, err := e.Store.EnquiryByRef(context.Background(), ref)
 	if err != nil || after.Inbox != "de" || after.Status != store.StatusNew {
 		t.Errorf("the German enquiry changed: inbox %s status %s %v", after.Inbox, after.Status, err)
+	}
+	if g, _ := e.Store.GalleryEntryByRef(context.Background(), ttf); g.Status != "pending" || !g.ReviewDate.Before(time.Now().AddDate(2, 0, 0)) {
+		t.Errorf("the German gallery entry changed: %s", g.Status)
 	}
 	if ev, _ := e.Store.Events(context.Background(), german.ID); len(ev) != 0 {
 		t.Errorf("the German enquiry gained %d events", len(ev))

@@ -347,3 +347,32 @@ func (s *Store) EachPublished(ctx context.Context, fn func([]PublicEntry) error)
 		last = page[len(page)-1].ID
 	}
 }
+
+// GalleryPhotoOf returns a derivative of any entry's photo, for its
+// Society's staff (a pending entry is previewed before approval).
+func (s *Store) GalleryPhotoOf(ctx context.Context, entryID int64, width int) (Photo, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	p := Photo{Width: width}
+	err := s.pool.QueryRow(ctx, `SELECT height, jpeg, etag FROM gallery_photos WHERE entry_id = $1 AND width = $2`,
+		entryID, width).Scan(&p.Height, &p.JPEG, &p.ETag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Photo{}, ErrNotFound
+	}
+	if err != nil {
+		return Photo{}, fmt.Errorf("store: photo: %w", err)
+	}
+	return p, nil
+}
+
+// GalleryWidths lists the widths an entry's photo has, smallest first.
+func (s *Store) GalleryWidths(ctx context.Context, entryID int64) ([]int, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	rows, _ := s.pool.Query(ctx, `SELECT width FROM gallery_photos WHERE entry_id = $1 ORDER BY width`, entryID)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("store: photo widths: %w", err)
+	}
+	return out, nil
+}

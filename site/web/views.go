@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,7 +22,7 @@ type Views struct {
 // *.html file under the given folders. A page is named by its path without
 // ".html", for example "countries/show".
 func ParseViews(fsys fs.FS, folders ...string) (*Views, error) {
-	root, err := template.New("").ParseFS(fsys, "layouts/*.html", "partials/*.html")
+	root, err := template.New("").Funcs(template.FuncMap{"has": slices.Contains[[]string]}).ParseFS(fsys, "layouts/*.html", "partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layouts: %w", err)
 	}
