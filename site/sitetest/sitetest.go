@@ -113,11 +113,18 @@ func (b *Browser) Do(method, path string, form url.Values) Page {
 		body = strings.NewReader(form.Encode())
 	}
 	req := httptest.NewRequest(method, path, body)
-	for k, v := range b.Header {
-		req.Header[k] = v
-	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return b.send(req)
+}
+
+// send adds the browser's headers and cookies, sends the request and keeps
+// the cookies the answer sets.
+func (b *Browser) send(req *http.Request) Page {
+	b.t.Helper()
+	for k, v := range b.Header {
+		req.Header[k] = v
 	}
 	for k, v := range b.Cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
@@ -201,14 +208,5 @@ func (b *Browser) Upload(path string, fields url.Values, fileField, fileName str
 	_ = mw.Close()
 	req := httptest.NewRequest("POST", path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	for k, v := range b.Cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	res, err := b.e.App.Test(req, -1)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return Page{res.StatusCode, res.Header, string(raw)}
+	return b.send(req)
 }
