@@ -3,7 +3,6 @@
 package site
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -12,9 +11,11 @@ import (
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/countries"
 	"github.com/familylinks/familylinks/site/crypt"
+	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/meta"
 	"github.com/familylinks/familylinks/site/pages"
 	"github.com/familylinks/familylinks/site/staff"
@@ -41,14 +42,9 @@ type Deps struct {
 	Catalog *locales.Catalog
 	Log     *slog.Logger
 	Store   *store.Store
-	Search  Searcher
+	Search  *search.Client
 	// Keys seals personal data; required with Store.
 	Keys *crypt.Keyring
-}
-
-// Searcher is what the site needs of the search engine so far.
-type Searcher interface {
-	Ready(ctx context.Context) error
 }
 
 // New builds the application. Every template is parsed here, so a broken
@@ -58,7 +54,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if base == "" {
 		return nil, fmt.Errorf("site: no base URL")
 	}
-	v, err := web.ParseViews(views.FS, "pages", "countries", "errors", "staff", "contact")
+	v, err := web.ParseViews(views.FS, "pages", "countries", "errors", "staff", "contact", "gallery")
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +123,14 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		csrf.Secret = make([]byte, 32)
 		_, _ = rand.Read(csrf.Secret)
 	}
+	gp := gallery.NewPublic(kit, deps.Content, deps.Store, deps.Search, csrf, nil)
+	gp.RegisterMedia(app) // /media/{ref}/{width}.jpg, only while published
 	lang := app.Group("/:lang", kit.LangMiddleware)
 	ch := countries.New(kit, deps.Content)
+	gp.SetSorted(ch.Sorted)
 	ch.Register(lang)                                                                     // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
 	contact.New(kit, deps.Content, deps.Store, deps.Keys, csrf, ch.Sorted).Register(lang) // /{lang}/contact, /{lang}/contact/sent
+	gp.Register(lang)                                                                     // /{lang}/trace-the-face, /{lang}/trace-the-face/{ref}
 	pages.New(kit).Register(lang)                                                         // /{lang}/how-we-work, /privacy, /faq
 
 	// Anything else is a localized 404.

@@ -150,6 +150,10 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusUnprocessableEntity, f, errs, "")
 	}
 	e, err := h.create(ctx, f, lang.Code)
+	if errors.Is(err, errNotPublished) {
+		tr := h.kit.Catalog.Translator(lang.Code)
+		return h.render(c, fiber.StatusGone, f, nil, tr.T("WithdrawnText"))
+	}
 	if err != nil {
 		return err
 	}
@@ -160,9 +164,29 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 	return c.Redirect("/"+lang.Code+"/contact/sent", fiber.StatusSeeOther)
 }
 
+// errNotPublished is returned for information about a photo that is not
+// published (any more).
+var errNotPublished = errors.New("contact: the photo is not published")
+
 // create routes, seals and commits an enquiry.
 func (h *Handler) create(ctx context.Context, f Form, lang string) (store.Enquiry, error) {
-	inbox, err := h.routeInbox(ctx, f.Residence)
+	kind, about := "residence", (*string)(nil)
+	var inbox content.Destination
+	var err error
+	if f.About != "" {
+		// Information about a photo goes to the Society that published it.
+		e, gerr := h.store.GalleryEntryByRef(ctx, f.About)
+		if errors.Is(gerr, store.ErrNotFound) || (gerr == nil && e.Status != "published") {
+			return store.Enquiry{}, errNotPublished
+		}
+		if gerr != nil {
+			return store.Enquiry{}, gerr
+		}
+		inbox, err = h.data.RouteGallery(e.Society)
+		kind, about = "gallery", &e.Ref
+	} else {
+		inbox, err = h.routeInbox(ctx, f.Residence)
+	}
 	if err != nil {
 		return store.Enquiry{}, err
 	}
@@ -174,7 +198,7 @@ func (h *Handler) create(ctx context.Context, f Form, lang string) (store.Enquir
 		ref := NewReference()
 		kid, sealed := h.keys.Seal(personal, []byte(ref))
 		e, err := h.store.CreateEnquiry(ctx, store.Enquiry{
-			Reference: ref, Kind: "residence", Residence: f.Residence, Lang: lang,
+			Reference: ref, Kind: kind, GalleryRef: about, Residence: f.Residence, Lang: lang,
 			Inbox: inbox.Inbox, RouteReason: inbox.Reason, RouteNote: inbox.Explanation,
 			Relationship: f.Relationship, Circumstance: f.Circumstance, KeyID: &kid, Sealed: sealed,
 		})
@@ -272,3 +296,22 @@ func relMessage(r string) string {
 }
 
 func circMessage(r string) string { return "Circ" + strings.ToUpper(r[:1]) + r[1:] }
+
+// InfoFormData is what a photo page needs to show the "Do you have
+// information?" form, which posts to the contact form.
+type InfoFormData struct {
+	CSRF       string
+	About      string
+	Countries  []Option
+	Languages  []Option
+	MaxMessage int
+}
+
+// NewInfoForm prepares the information form for a photo.
+func NewInfoForm(csrf, about, lang string, sorted []countries.Item) InfoFormData {
+	d := InfoFormData{CSRF: csrf, About: about, MaxMessage: MaxMessage}
+	for _, it := range sorted {
+		d.Countries = append(d.Countries, Option{Value: it.ISO2, Label: it.Name})
+	}
+	return d
+}

@@ -49,6 +49,9 @@ type Form struct {
 	Message      string
 	Consent      bool
 	Honeypot     string
+	// About is the reference of a Trace the Face photo when the person
+	// has information about it; the sought-person fields are then unused.
+	About string
 }
 
 // Personal is the part of an enquiry that is personal data: sealed before
@@ -76,7 +79,7 @@ func readForm(c *fiber.Ctx) Form {
 		Residence: strings.ToLower(strings.TrimSpace(v("residence"))), Name: v("name"), Email: v("email"), Phone: v("phone"),
 		Lang: v("lang"), SoughtName: v("sought_name"), SoughtAge: v("sought_age"), SoughtPlace: v("sought_place"),
 		LostWhen: v("lost_when"), Relationship: v("relationship"), Circumstance: v("circumstance"), Message: v("message"),
-		Consent: c.FormValue("consent") == "yes", Honeypot: v("website"),
+		Consent: c.FormValue("consent") == "yes", Honeypot: v("website"), About: v("about"),
 	}
 }
 
@@ -124,6 +127,14 @@ func (f Form) validate(known, lang func(string) bool) map[string]FieldError {
 	}
 	if !lang(f.Lang) {
 		errs["lang"] = FieldError{ID: "ErrChoose"}
+	}
+	if f.About != "" {
+		// Information about a gallery photo: who writes, and what they know.
+		text("message", f.Message, MaxMessage, true, true)
+		if !f.Consent {
+			errs["consent"] = FieldError{ID: "ErrConsent"}
+		}
+		return errs
 	}
 	text("sought_name", f.SoughtName, MaxName, true, false)
 	if a := strings.TrimSpace(f.SoughtAge); a != "" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/crypt"
@@ -45,8 +46,9 @@ type Env struct {
 	KeySpec string
 }
 
-// New builds the site over a fresh, migrated database.
-func New(t testing.TB) *Env {
+// New builds the site over a fresh, migrated database; a search client,
+// when given, serves the gallery.
+func New(t testing.TB, sc ...*search.Client) *Env {
 	t.Helper()
 	st := storetest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -63,7 +65,11 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := site.New(site.Config{BaseURL: BaseURL}, site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys})
+	deps := site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys}
+	if len(sc) > 0 {
+		deps.Search = sc[0]
+	}
+	app, err := site.New(site.Config{BaseURL: BaseURL}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -376,3 +376,83 @@ func (s *Store) GalleryWidths(ctx context.Context, entryID int64) ([]int, error)
 	}
 	return out, nil
 }
+
+// GalleryFilter selects published entries without the search engine.
+type GalleryFilter struct {
+	Gender, AgeGroup, Origin, Seeking string
+	Page, PerPage                     int // 1-based
+}
+
+// GalleryPage is one page of published entries, newest first, with the
+// count of each value of each filter over the whole selection.
+type GalleryPage struct {
+	Entries []PublicEntry
+	Total   int64
+	Facets  map[string]map[string]int64
+}
+
+// SearchPublished is the gallery answered by PostgreSQL alone: the
+// degraded mode used while Meilisearch is down. Filters and counts work;
+// text search does not.
+func (s *Store) SearchPublished(ctx context.Context, f GalleryFilter) (GalleryPage, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if f.PerPage <= 0 {
+		f.PerPage = 24
+	}
+	if f.Page <= 0 {
+		f.Page = 1
+	}
+	const where = `status = 'published' AND ($1 = '' OR gender = $1) AND ($2 = '' OR age_group = $2)
+		AND ($3 = '' OR origin = $3) AND ($4 = '' OR $4 = ANY(seeking))`
+	args := []any{f.Gender, f.AgeGroup, f.Origin, f.Seeking}
+	p := GalleryPage{Facets: map[string]map[string]int64{}}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM gallery_entries WHERE `+where, args...).Scan(&p.Total); err != nil {
+		return p, fmt.Errorf("store: gallery search: %w", err)
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+publicColumns+` FROM gallery_entries WHERE `+where+`
+		ORDER BY published_at DESC, id DESC LIMIT $5 OFFSET $6`, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	entries, err := pgx.CollectRows(rows, pgx.RowToStructByName[PublicEntry])
+	if err != nil {
+		return p, fmt.Errorf("store: gallery search: %w", err)
+	}
+	p.Entries = entries
+	for field, expr := range map[string]string{"gender": "gender", "age_group": "age_group", "origin": "origin", "seeking": "unnest(seeking)"} {
+		rows, err := s.pool.Query(ctx, `SELECT v, count(*) FROM (SELECT `+expr+` AS v FROM gallery_entries WHERE `+where+`) x GROUP BY v`, args...)
+		if err != nil {
+			return p, fmt.Errorf("store: gallery facets: %w", err)
+		}
+		counts := map[string]int64{}
+		for rows.Next() {
+			var v string
+			var n int64
+			if err := rows.Scan(&v, &n); err != nil {
+				rows.Close()
+				return p, err
+			}
+			counts[v] = n
+		}
+		rows.Close()
+		p.Facets[field] = counts
+	}
+	return p, nil
+}
+
+// GalleryPhotoNear returns the derivative of a published entry closest to
+// width, preferring one no wider: a small photo has fewer derivatives.
+func (s *Store) GalleryPhotoNear(ctx context.Context, ref string, width int) (Photo, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var p Photo
+	err := s.pool.QueryRow(ctx, `
+		SELECT p.width, p.height, p.jpeg, p.etag FROM gallery_photos p JOIN gallery_entries e ON e.id = p.entry_id
+		WHERE e.ref = $1 AND e.status = 'published'
+		ORDER BY (p.width <= $2) DESC, abs(p.width - $2) LIMIT 1`, ref, width).Scan(&p.Width, &p.Height, &p.JPEG, &p.ETag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Photo{}, ErrNotFound
+	}
+	if err != nil {
+		return Photo{}, fmt.Errorf("store: photo: %w", err)
+	}
+	return p, nil
+}

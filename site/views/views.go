@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every template.
 //
-//go:embed layouts partials pages countries errors staff contact
+//go:embed layouts partials pages countries errors staff contact gallery
 var FS embed.FS

@@ -22,7 +22,7 @@ type Views struct {
 // *.html file under the given folders. A page is named by its path without
 // ".html", for example "countries/show".
 func ParseViews(fsys fs.FS, folders ...string) (*Views, error) {
-	root, err := template.New("").Funcs(template.FuncMap{"has": slices.Contains[[]string]}).ParseFS(fsys, "layouts/*.html", "partials/*.html")
+	root, err := template.New("").Funcs(template.FuncMap{"has": slices.Contains[[]string], "int": func(n int64) int { return int(n) }}).ParseFS(fsys, "layouts/*.html", "partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layouts: %w", err)
 	}

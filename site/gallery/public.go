@@ -1,0 +1,346 @@
+package gallery
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/search"
+	"github.com/familylinks/familylinks/site/contact"
+	"github.com/familylinks/familylinks/site/countries"
+	"github.com/familylinks/familylinks/site/store"
+	"github.com/familylinks/familylinks/site/web"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+)
+
+// Media limits: requests per client address per minute.
+const MediaPerMinute = 300
+
+// Public serves the gallery, its photo pages and its media.
+type Public struct {
+	kit    *web.Kit
+	data   *content.Data
+	store  *store.Store
+	search *search.Client // nil: PostgreSQL answers alone
+	csrf   *web.CSRF
+	sorted func(lang string) []countries.Item
+}
+
+// NewPublic returns the public gallery's handler.
+func NewPublic(kit *web.Kit, data *content.Data, st *store.Store, sc *search.Client, csrf *web.CSRF, sorted func(string) []countries.Item) *Public {
+	return &Public{kit: kit, data: data, store: st, search: sc, csrf: csrf, sorted: sorted}
+}
+
+// SetSorted gives the handler the countries in each language's order.
+func (h *Public) SetSorted(sorted func(string) []countries.Item) { h.sorted = sorted }
+
+// Register registers the routes under /{lang}.
+func (h *Public) Register(r fiber.Router) {
+	r.Get("/trace-the-face", h.list)      // the gallery: search, filters with counts, pages
+	r.Get("/trace-the-face/:ref", h.show) // one photo and the "Do you have information?" form
+}
+
+// RegisterMedia registers /media/{ref}/{width}.jpg.
+func (h *Public) RegisterMedia(app *fiber.App) {
+	app.Get("/media/:ref/:file", h.media) // a photo, only while its entry is published
+}
+
+// Option is a filter value with its count.
+type Option struct {
+	Value, Label string
+	Count        int64
+	Selected     bool
+}
+
+// Filter is one filter of the gallery.
+type Filter struct {
+	Name, Label string
+	Options     []Option
+}
+
+// Card is one photo in the grid.
+type Card struct {
+	Ref, LookingFor, From, Alt, Href string
+	Src, SrcSet                      string
+	Demo                             bool
+}
+
+// ListPage is the data of the gallery page.
+type ListPage struct {
+	web.Base
+	Query    string
+	Filters  []Filter
+	Cards    []Card
+	Total    int64
+	Page     int
+	Pages    int
+	PrevURL  string
+	NextURL  string
+	ClearURL string
+	Degraded bool
+	Reunited int64
+	Filtered bool
+}
+
+func (h *Public) query(c *fiber.Ctx) (search.FaceQuery, error) {
+	q := search.FaceQuery{
+		Text: strings.TrimSpace(utils.CopyString(c.Query("q"))), Gender: utils.CopyString(c.Query("gender")),
+		AgeGroup: utils.CopyString(c.Query("age")), Origin: strings.ToLower(utils.CopyString(c.Query("origin"))),
+		Seeking: utils.CopyString(c.Query("seeking")), PerPage: 24, Page: 1,
+	}
+	if p := c.Query("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 10000 {
+			return q, errors.New("gallery: bad page")
+		}
+		q.Page = n
+	}
+	for _, check := range []struct {
+		v   string
+		set []string
+	}{{q.Gender, search.Genders()}, {q.AgeGroup, search.AgeGroups()}, {q.Seeking, search.Relationships()}} {
+		if check.v != "" && !slices.Contains(check.set, check.v) {
+			return q, errors.New("gallery: unknown filter value")
+		}
+	}
+	if q.Origin != "" {
+		if _, ok := h.data.Country(q.Origin); !ok {
+			return q, errors.New("gallery: unknown origin")
+		}
+	}
+	return q, nil
+}
+
+func (h *Public) list(c *fiber.Ctx) error {
+	lang := web.Lang(c)
+	if h.store == nil {
+		return errors.New("gallery: no database")
+	}
+	q, err := h.query(c)
+	if err != nil {
+		return web.BadRequest(err)
+	}
+	ctx := c.UserContext()
+	var entries []store.PublicEntry
+	var total int64
+	facets := map[string]map[string]int64{}
+	degraded := h.search == nil
+	if !degraded {
+		res, err := h.search.SearchFaces(ctx, q)
+		switch {
+		case errors.Is(err, search.ErrBadQuery):
+			return web.BadRequest(err)
+		case err != nil:
+			h.kit.Log.Warn("gallery: search unavailable, answering from PostgreSQL", "err", err)
+			degraded = true
+		default:
+			// A hit is shown only if PostgreSQL says it is published now:
+			// a withdrawal shows at once, whatever the index says.
+			refs := make([]string, len(res.Hits))
+			for i, hit := range res.Hits {
+				refs[i] = hit.Ref
+			}
+			live, err := h.store.PublishedRefs(ctx, refs)
+			if err != nil {
+				return err
+			}
+			for _, hit := range res.Hits {
+				if live[hit.Ref] {
+					entries = append(entries, store.PublicEntry{Ref: hit.Ref, Gender: hit.Gender, AgeGroup: hit.AgeGroup,
+						Seeking: hit.Seeking, Origin: hit.Origin, Languages: hit.Languages, PublishedAt: time.Unix(hit.PublishedAt, 0)})
+				}
+			}
+			total, facets = res.Total-int64(len(res.Hits)-len(entries)), res.Facets
+		}
+	}
+	if degraded {
+		p, err := h.store.SearchPublished(ctx, store.GalleryFilter{Gender: q.Gender, AgeGroup: q.AgeGroup, Origin: q.Origin,
+			Seeking: q.Seeking, Page: q.Page, PerPage: q.PerPage})
+		if err != nil {
+			return err
+		}
+		entries, total, facets = p.Entries, p.Total, p.Facets
+		if q.Text != "" {
+			// Without the engine, only an exact reference can be found.
+			entries = slices.DeleteFunc(entries, func(e store.PublicEntry) bool { return !strings.EqualFold(e.Ref, q.Text) })
+			total = int64(len(entries))
+		}
+	}
+	tr := h.kit.Catalog.Translator(lang.Code)
+	page := &ListPage{Base: h.kit.Base(lang, "/trace-the-face", tr.T("GalleryTitle")), Query: q.Text, Total: total,
+		Page: q.Page, Filtered: q.Text != "" || q.Gender != "" || q.AgeGroup != "" || q.Origin != "" || q.Seeking != ""}
+	page.Degraded = degraded
+	page.NoIndex = page.Filtered || q.Page > 1
+	page.Pages = int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
+	if n, err := h.store.FamiliesReunited(ctx); err == nil {
+		page.Reunited = n
+	}
+	for _, e := range entries {
+		page.Cards = append(page.Cards, h.card(lang.Code, e))
+	}
+	page.Filters = h.filters(lang.Code, q, facets)
+	base := "/" + lang.Code + "/trace-the-face"
+	link := func(p int) string {
+		v := url.Values{}
+		for k, val := range map[string]string{"q": q.Text, "gender": q.Gender, "age": q.AgeGroup, "origin": q.Origin, "seeking": q.Seeking} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+		if p > 1 {
+			v.Set("page", strconv.Itoa(p))
+		}
+		if len(v) == 0 {
+			return base
+		}
+		return base + "?" + v.Encode()
+	}
+	if q.Page > 1 {
+		page.PrevURL = link(q.Page - 1)
+	}
+	if q.Page < page.Pages {
+		page.NextURL = link(q.Page + 1)
+	}
+	page.ClearURL = base
+	return web.Render(c, h.kit.Views, "gallery/list", page)
+}
+
+// card builds a grid card in a language.
+func (h *Public) card(code string, e store.PublicEntry) Card {
+	tr := h.kit.Catalog.Translator(code)
+	words := make([]string, len(e.Seeking))
+	for i, s := range e.Seeking {
+		words[i] = tr.T(contact.RelationshipMessage(s))
+	}
+	return Card{
+		Ref: e.Ref, Demo: e.Demo, Href: "/" + code + "/trace-the-face/" + e.Ref,
+		LookingFor: tr.T("GalleryLookingFor", "List", strings.Join(words, ", ")),
+		From:       tr.T("GalleryFrom", "Country", tr.Country(e.Origin)),
+		Alt:        tr.T("PhotoAlt", "Ref", e.Ref),
+		Src:        "/media/" + e.Ref + "/320.jpg",
+		SrcSet:     "/media/" + e.Ref + "/320.jpg 320w, /media/" + e.Ref + "/640.jpg 640w",
+	}
+}
+
+func (h *Public) filters(code string, q search.FaceQuery, facets map[string]map[string]int64) []Filter {
+	tr := h.kit.Catalog.Translator(code)
+	mk := func(name, label, field, selected string, values []string, labelOf func(string) string) Filter {
+		f := Filter{Name: name, Label: tr.T(label)}
+		for _, v := range values {
+			n := facets[field][v]
+			if n == 0 && v != selected {
+				continue
+			}
+			f.Options = append(f.Options, Option{Value: v, Label: labelOf(v), Count: n, Selected: v == selected})
+		}
+		return f
+	}
+	genderLabel := func(v string) string { return tr.T("Gender" + strings.ToUpper(v[:1]) + v[1:]) }
+	ageLabel := func(v string) string {
+		return tr.T(map[string]string{"15-17": "Age15to17", "18-29": "Age18to29", "30-44": "Age30to44", "45-59": "Age45to59", "60+": "Age60plus"}[v])
+	}
+	var origins []string
+	for _, it := range h.sorted(code) {
+		origins = append(origins, it.ISO2)
+	}
+	return []Filter{
+		mk("origin", "GalleryOrigin", "origin", q.Origin, origins, tr.Country),
+		mk("seeking", "GallerySeeking", "seeking", q.Seeking, search.Relationships(), func(v string) string { return tr.T(contact.RelationshipMessage(v)) }),
+		mk("gender", "GalleryGender", "gender", q.Gender, search.Genders(), genderLabel),
+		mk("age", "GalleryAgeGroup", "age_group", q.AgeGroup, search.AgeGroups(), ageLabel),
+	}
+}
+
+// ShowPage is the data of a photo's page.
+type ShowPage struct {
+	web.Base
+	Card      Card
+	Large     string
+	Speaks    string
+	Published string
+	Form      contact.InfoFormData
+}
+
+func (h *Public) show(c *fiber.Ctx) error {
+	lang := web.Lang(c)
+	if h.store == nil {
+		return errors.New("gallery: no database")
+	}
+	ref := utils.CopyString(c.Params("ref"))
+	e, err := h.store.PublicEntryByRef(c.UserContext(), ref)
+	tr := h.kit.Catalog.Translator(lang.Code)
+	if errors.Is(err, store.ErrWithdrawn) {
+		return &web.Error{Status: fiber.StatusGone, Title: "WithdrawnTitle", Text: "WithdrawnText"}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return web.NotFound()
+	}
+	if err != nil {
+		return err
+	}
+	p := &ShowPage{Base: h.kit.Base(lang, "/trace-the-face/"+e.Ref, tr.T("PhotoTitle", "Ref", e.Ref)), Card: h.card(lang.Code, e),
+		Large: "/media/" + e.Ref + "/1280.jpg", Published: e.PublishedAt.UTC().Format(time.DateOnly)}
+	p.NoIndex = true
+	if len(e.Languages) > 0 {
+		names := display.Languages(lang.Tag)
+		var list []string
+		for _, l := range e.Languages {
+			t, err := language.Parse(l)
+			if err == nil && names != nil && names.Name(t) != "" {
+				list = append(list, names.Name(t))
+			} else {
+				list = append(list, l)
+			}
+		}
+		p.Speaks = tr.T("PhotoSpeaks", "List", strings.Join(list, ", "))
+	}
+	p.Form = contact.NewInfoForm(h.csrf.Token(c), e.Ref, lang.Code, h.sorted(lang.Code))
+	for _, l := range h.kit.Catalog.Languages() {
+		p.Form.Languages = append(p.Form.Languages, contact.Option{Value: l.Code, Label: l.Name, Selected: l.Code == lang.Code})
+	}
+	return web.Render(c, h.kit.Views, "gallery/show", p)
+}
+
+func (h *Public) media(c *fiber.Ctx) error {
+	if h.store == nil {
+		return web.NotFound()
+	}
+	ref := utils.CopyString(c.Params("ref"))
+	w, err := strconv.Atoi(strings.TrimSuffix(c.Params("file"), ".jpg"))
+	if err != nil || !strings.HasSuffix(c.Params("file"), ".jpg") || w < 1 || w > 4096 {
+		return web.NotFound()
+	}
+	ctx := c.UserContext()
+	n, _, err := h.store.Hit(ctx, "media:"+c.IP(), time.Minute)
+	if err != nil {
+		return err
+	}
+	if n > MediaPerMinute {
+		c.Set(fiber.HeaderRetryAfter, "60")
+		return fiber.ErrTooManyRequests
+	}
+	p, err := h.store.GalleryPhotoNear(ctx, ref, w)
+	if errors.Is(err, store.ErrNotFound) {
+		return web.NotFound()
+	}
+	if err != nil {
+		return err
+	}
+	c.Set("X-Robots-Tag", "noindex, noimageindex")
+	c.Set("Cross-Origin-Resource-Policy", "same-origin")
+	c.Set(fiber.HeaderETag, p.ETag)
+	// Revalidated on every view, so that a withdrawal takes effect at once.
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	if c.Get(fiber.HeaderIfNoneMatch) == p.ETag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, "image/jpeg")
+	return c.Send(p.JPEG)
+}

@@ -1,0 +1,172 @@
+package gallery_test
+
+import (
+	"bytes"
+	"context"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/familylinks/familylinks/search"
+	"github.com/familylinks/familylinks/site/gallery"
+	"github.com/familylinks/familylinks/site/photo"
+	"github.com/familylinks/familylinks/site/sitetest"
+	"github.com/familylinks/familylinks/site/store"
+)
+
+// publish stores and approves an entry with a real photo, as two
+// caseworkers of the German Red Cross would.
+func publish(t *testing.T, e *sitetest.Env, ref, gender, origin string, seeking ...string) store.GalleryEntry {
+	t.Helper()
+	ctx := context.Background()
+	a, _ := e.Store.StaffByEmail(ctx, "a@drk.example")
+	b, _ := e.Store.StaffByEmail(ctx, "b@drk.example")
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, photo.Silhouette(int64(len(ref)), 400, 500), nil); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := photo.Process(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photos []store.Photo
+	for _, d := range ds {
+		photos = append(photos, store.Photo{Width: d.Width, Height: d.Height, JPEG: d.JPEG, ETag: `"` + ref + `"`})
+	}
+	en, err := e.Store.CreateGalleryEntry(ctx, store.GalleryEntry{
+		Ref: ref, Society: "de", Gender: gender, AgeGroup: "30-44", Seeking: seeking, Origin: origin, Languages: []string{"ps"},
+		CaseKeyID: "k", CaseSealed: []byte("DRK-CASE-SECRET"), ConsentDate: time.Now(), ConsentFormVersion: "v1",
+		ConsentRecordedBy: "Ana", ReviewDate: time.Now().AddDate(1, 0, 0), CreatedBy: a.ID,
+	}, photos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.ApproveGalleryEntry(ctx, en.ID, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	return en
+}
+
+func cards(p sitetest.Page) []string {
+	var out []string
+	for _, part := range strings.Split(p.Body, `class="ref" dir="ltr">`)[1:] {
+		out = append(out, part[:strings.Index(part, "<")])
+	}
+	return out
+}
+
+// TestGalleryJourneyInPashto: in Pashto, filter the gallery to people from
+// Afghanistan looking for a mother, open one, send information; the
+// publishing Society gets it. Withdraw the entry: it is gone at once from
+// the gallery, the photo page and the media, before the index catches up.
+func TestGalleryJourneyInPashto(t *testing.T) {
+	sc := searchClient(t)
+	e := sitetest.New(t, sc)
+	ctx := context.Background()
+	e.Account(t, "a@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "b@drk.example", "de", store.RoleCaseworker)
+	x := &gallery.Indexer{Store: e.Store, Search: sc, Catalog: e.Catalog}
+	w := &store.Worker{Store: e.Store, Handlers: x.Handlers(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	target := publish(t, e, "TTF-7Q4K2", "female", "af", "mother", "brother")
+	publish(t, e, "TTF-2B8MX", "male", "af", "father")
+	publish(t, e, "TTF-9PL3D", "female", "so", "mother")
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := e.Browser(t)
+	list := b.Get("/ps/trace-the-face?origin=af&seeking=mother")
+	if list.Status != 200 || strings.Join(cards(list), ",") != "TTF-7Q4K2" {
+		t.Fatalf("filtered gallery: %d %v", list.Status, cards(list))
+	}
+	if !strings.Contains(list.Body, `<html lang="ps" dir="rtl">`) {
+		t.Error("the gallery must be in Pashto, right to left")
+	}
+	// Counts beside each value, over the current selection.
+	if !strings.Contains(list.Body, `<option value="af" selected>`) {
+		t.Error("the chosen origin must stay selected")
+	}
+	all := b.Get("/ps/trace-the-face")
+	if !strings.Contains(all.Body, "(2)</option>") || len(cards(all)) != 3 {
+		t.Errorf("unfiltered: %v; want a count of 2 for Afghanistan", cards(all))
+	}
+	for _, q := range []string{"afganistan", "افغانستان", "TTF-9PL3D"} {
+		r := b.Get("/ps/trace-the-face?q=" + url.QueryEscape(q))
+		if len(cards(r)) == 0 {
+			t.Errorf("search %q found nothing", q)
+		}
+	}
+	for _, secret := range []string{"German Red Cross", "DRK-CASE-SECRET", "Ana"} {
+		if strings.Contains(all.Body, secret) {
+			t.Errorf("the gallery shows %q", secret)
+		}
+	}
+	show := b.Get("/ps/trace-the-face/TTF-7Q4K2")
+	if show.Status != 200 || !strings.Contains(show.Body, `name="about" value="TTF-7Q4K2"`) || strings.Contains(show.Body, "German Red Cross") {
+		t.Fatalf("photo page: %d", show.Status)
+	}
+	img := b.Get("/media/TTF-7Q4K2/640.jpg")
+	if img.Status != 200 || img.Header.Get("X-Robots-Tag") == "" || img.Header.Get("Cross-Origin-Resource-Policy") != "same-origin" || !strings.HasPrefix(img.Body, "\xff\xd8") {
+		t.Fatalf("media: %d %v", img.Status, img.Header)
+	}
+	if strings.Contains(img.Body, "Exif") {
+		t.Error("a served photo carries EXIF")
+	}
+	if r := b.Do("GET", "/media/TTF-7Q4K2/640.jpg", nil); r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	info := url.Values{"_csrf": {sitetest.CSRF(t, show)}, "about": {"TTF-7Q4K2"}, "message": {"I think she is my cousin's neighbour in Kabul."},
+		"name": {"Gul"}, "phone": {"+49 30 1234567"}, "residence": {"de"}, "lang": {"ps"}, "consent": {"yes"}}
+	res := b.Do("POST", "/ps/contact", info)
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("information: %d", res.Status)
+	}
+	list2, _ := e.Store.Enquiries(ctx, store.EnquiryFilter{})
+	if len(list2) != 1 || list2[0].Kind != "gallery" || list2[0].Inbox != "de" || list2[0].GalleryRef == nil || *list2[0].GalleryRef != "TTF-7Q4K2" || list2[0].RouteReason != "gallery-publisher" {
+		t.Fatalf("the information must reach the publishing Society: %+v", list2)
+	}
+	// Withdraw; the index has not caught up yet.
+	if err := e.Store.WithdrawGalleryEntry(ctx, target.ID, store.WithdrawFamilyFound); err != nil {
+		t.Fatal(err)
+	}
+	if got := cards(b.Get("/ps/trace-the-face?origin=af")); strings.Contains(strings.Join(got, ","), "TTF-7Q4K2") {
+		t.Errorf("a withdrawn entry is still shown: %v", got)
+	}
+	if r := b.Get("/ps/trace-the-face/TTF-7Q4K2"); r.Status != http.StatusGone {
+		t.Errorf("withdrawn photo page: %d, want 410", r.Status)
+	}
+	if r := b.Get("/media/TTF-7Q4K2/640.jpg"); r.Status != http.StatusNotFound {
+		t.Errorf("withdrawn media: %d", r.Status)
+	}
+	if r := b.Get("/ps/trace-the-face"); !strings.Contains(r.Body, e.Catalog.Translator("ps").N("GalleryReunited", 1)) {
+		t.Error("the reunited count must show")
+	}
+	if r := b.Get("/ps/trace-the-face?gender=robot"); r.Status != http.StatusBadRequest {
+		t.Errorf("bad filter: %d", r.Status)
+	}
+}
+
+// TestGalleryDegraded answers from PostgreSQL when Meilisearch is down.
+func TestGalleryDegraded(t *testing.T) {
+	gone, err := search.New(search.Config{URL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := sitetest.New(t, gone)
+	e.Account(t, "a@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "b@drk.example", "de", store.RoleCaseworker)
+	publish(t, e, "TTF-7Q4K2", "female", "af", "mother")
+	publish(t, e, "TTF-9PL3D", "female", "so", "mother")
+	b := e.Browser(t)
+	r := b.Get("/en/trace-the-face?origin=so")
+	if r.Status != 200 || strings.Join(cards(r), ",") != "TTF-9PL3D" || !strings.Contains(r.Body, e.Catalog.Translator("en").T("GalleryDegraded")) {
+		t.Fatalf("degraded: %d %v", r.Status, cards(r))
+	}
+	if all := b.Get("/en/trace-the-face"); !strings.Contains(all.Body, "Somalia (1)") || !strings.Contains(all.Body, "mother (2)") {
+		t.Error("degraded mode keeps the counts")
+	}
+}
