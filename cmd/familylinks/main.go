@@ -238,8 +238,8 @@ func serve(log *slog.Logger) error {
 		handlers := map[string]store.OutboxHandler{
 			store.TopicEnquiryNotify: contact.NotifyHandler(data, deps.Store, mailer, base, log),
 		}
-		if sc, ok := deps.Search.(*search.Client); ok {
-			for topic, h := range (&gallery.Indexer{Store: deps.Store, Search: sc, Catalog: cat}).Handlers() {
+		if deps.Search != nil {
+			for topic, h := range (&gallery.Indexer{Store: deps.Store, Search: deps.Search, Catalog: cat}).Handlers() {
 				handlers[topic] = h
 			}
 		}
