@@ -8,7 +8,7 @@ import (
 
 // publicPaths are the pages of one language, after /{lang}.
 func publicPaths(e *env) []string {
-	paths := []string{"/", "/countries", "/contact", "/how-we-work", "/privacy", "/faq"}
+	paths := []string{"/", "/countries", "/contact", "/trace-the-face", "/how-we-work", "/privacy", "/faq"}
 	for _, c := range e.data.Countries {
 		paths = append(paths, "/countries/"+c.ISO2)
 	}
@@ -24,6 +24,9 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 	langs := e.catalog.Languages()
 	for _, l := range langs {
 		for _, p := range publicPaths(e) {
+			if p == "/trace-the-face" {
+				continue // needs the database: site/gallery tests it in every respect
+			}
 			url := "/" + l.Code + p
 			res := e.get(t, url)
 			if res.StatusCode != http.StatusOK {

@@ -113,7 +113,7 @@ func runDev(args []string, log *slog.Logger, serve func() error) (err error) {
 	if err := devstack.WriteEnvFile(envFile, kv); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}
-	for _, kv := range append(kv, "FAMILYLINKS_AUTO_MIGRATE=true") {
+	for _, kv := range append(kv, "FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_SEED_DEMO=true") {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}

@@ -179,3 +179,36 @@ func indexCmd(checkOnly bool, w io.Writer, log *slog.Logger) error {
 	fmt.Fprintln(w, "check-index: the index matches PostgreSQL")
 	return nil
 }
+
+// seedDemoCmd publishes demo entries; the index follows through the outbox
+// of a running site.
+func seedDemoCmd(args []string, w io.Writer) error {
+	n := 24
+	if len(args) > 0 {
+		v, err := strconv.Atoi(args[0])
+		if err != nil || v < 1 || v > 1000 {
+			return fmt.Errorf("seed-demo: %q is not a number from 1 to 1000", args[0])
+		}
+		n = v
+	}
+	keys, err := keyring()
+	if err != nil {
+		return err
+	}
+	dsn := os.Getenv("DATABASE_URL")
+	if dsn == "" {
+		return errors.New("seed-demo: DATABASE_URL is not set")
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	made, err := gallery.SeedDemo(ctx, st, keys, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "seed-demo: %d demo entries published; a running site indexes them through its outbox\n", made)
+	return nil
+}

@@ -45,6 +45,7 @@ Usage:
   familylinks purge                 delete the personal data of enquiries closed more than
                                     FAMILYLINKS_RETENTION_DAYS (default 365) ago, keeping a tombstone,
                                     and withdraw gallery entries whose consent review date has passed
+  familylinks seed-demo [N]         publish N (default 24) demo entries with generated silhouettes, marked as demo
   familylinks reindex               rebuild the Trace the Face index from PostgreSQL, with no downtime
   familylinks check-index           report differences between the index and PostgreSQL
   familylinks testenv -- CMD ...    run CMD with a throw-away PostgreSQL and Meilisearch (make test)
@@ -96,6 +97,8 @@ func main() {
 		err = purgeCmd(os.Stdout)
 	case "keygen":
 		err = keygenCmd(os.Args[2:], os.Stdout)
+	case "seed-demo":
+		err = seedDemoCmd(os.Args[2:], os.Stdout)
 	case "reindex":
 		err = indexCmd(false, os.Stdout, log)
 	case "check-index":
@@ -198,6 +201,16 @@ func serve(log *slog.Logger) error {
 		deps.Store = st
 		if deps.Keys, err = keyring(); err != nil {
 			return err
+		}
+		// `familylinks dev` asks for a living gallery on an empty database.
+		if env("FAMILYLINKS_SEED_DEMO", "") == "true" {
+			if n, err := st.GalleryCount(ctx); err == nil && n == 0 {
+				made, err := gallery.SeedDemo(ctx, st, deps.Keys, 24)
+				if err != nil {
+					return err
+				}
+				log.Info("demo gallery seeded", "entries", made)
+			}
 		}
 	} else {
 		log.Warn("DATABASE_URL is not set: the back office is off and /readyz reports PostgreSQL missing")

@@ -176,7 +176,8 @@ func (h *Handler) create(ctx context.Context, f Form, lang string) (store.Enquir
 	if f.About != "" {
 		// Information about a photo goes to the Society that published it.
 		e, gerr := h.store.GalleryEntryByRef(ctx, f.About)
-		if errors.Is(gerr, store.ErrNotFound) || (gerr == nil && e.Status != "published") {
+		// A demo photo is nobody: information about it goes nowhere.
+		if errors.Is(gerr, store.ErrNotFound) || (gerr == nil && (e.Status != "published" || e.Demo)) {
 			return store.Enquiry{}, errNotPublished
 		}
 		if gerr != nil {

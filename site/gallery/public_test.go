@@ -170,3 +170,35 @@ func TestGalleryDegraded(t *testing.T) {
 		t.Error("degraded mode keeps the counts")
 	}
 }
+
+// TestDemoEntries: seeded demo photos are silhouettes, marked as examples,
+// and take no information.
+func TestDemoEntries(t *testing.T) {
+	e := sitetest.New(t)
+	ctx := context.Background()
+	n, err := gallery.SeedDemo(ctx, e.Store, e.Keys, 3)
+	if err != nil || n != 3 {
+		t.Fatalf("seed: %d %v", n, err)
+	}
+	list := e.Browser(t).Get("/en/trace-the-face")
+	refs := cards(list)
+	if len(refs) != 3 || strings.Count(list.Body, e.Catalog.Translator("en").T("GalleryDemo")) != 3 {
+		t.Fatalf("demo gallery: %v", refs)
+	}
+	b := e.Browser(t)
+	show := b.Get("/en/trace-the-face/" + refs[0])
+	if show.Status != 200 || strings.Contains(show.Body, `name="about"`) {
+		t.Fatalf("a demo photo must offer no information form: %d", show.Status)
+	}
+	res := b.Do("POST", "/en/contact", url.Values{"_csrf": {sitetest.CSRF(t, b.Get("/en/contact"))}, "about": {refs[0]}, "message": {"x"},
+		"name": {"Gul"}, "phone": {"+49 30 1234567"}, "residence": {"de"}, "lang": {"en"}, "consent": {"yes"}})
+	if res.Status != http.StatusGone {
+		t.Errorf("information about a demo photo: %d, want 410", res.Status)
+	}
+	if c, _ := e.Store.CountEnquiries(ctx); c != 0 {
+		t.Errorf("%d enquiries stored about a demo photo", c)
+	}
+	if img := b.Get("/media/" + refs[0] + "/320.jpg"); img.Status != 200 {
+		t.Errorf("demo photo: %d", img.Status)
+	}
+}

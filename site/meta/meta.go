@@ -52,7 +52,7 @@ func (h *Handler) robots(c *fiber.Ctx) error {
 
 // PublicPaths lists every public page's path after /{lang}.
 func (h *Handler) PublicPaths() []string {
-	paths := []string{"/", "/countries", "/contact", "/how-we-work", "/privacy", "/faq"}
+	paths := []string{"/", "/countries", "/contact", "/trace-the-face", "/how-we-work", "/privacy", "/faq"}
 	for _, c := range h.data.Countries {
 		paths = append(paths, "/countries/"+c.ISO2)
 	}

@@ -456,3 +456,14 @@ func (s *Store) GalleryPhotoNear(ctx context.Context, ref string, width int) (Ph
 	}
 	return p, nil
 }
+
+// GalleryCount counts entries in any state.
+func (s *Store) GalleryCount(ctx context.Context) (int64, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM gallery_entries`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: gallery count: %w", err)
+	}
+	return n, nil
+}
