@@ -202,3 +202,23 @@ func TestDemoEntries(t *testing.T) {
 		t.Errorf("demo photo: %d", img.Status)
 	}
 }
+
+// TestGalleryInEveryLanguage renders the gallery and a photo page in all ten
+// languages, with the right direction.
+func TestGalleryInEveryLanguage(t *testing.T) {
+	e := sitetest.New(t)
+	refs, err := gallery.SeedDemo(context.Background(), e.Store, e.Keys, 1)
+	if err != nil || refs != 1 {
+		t.Fatal(err)
+	}
+	b := e.Browser(t)
+	ref := cards(b.Get("/en/trace-the-face"))[0]
+	for _, l := range e.Catalog.Languages() {
+		for _, p := range []string{"/trace-the-face", "/trace-the-face/" + ref} {
+			r := b.Get("/" + l.Code + p)
+			if r.Status != 200 || !strings.Contains(r.Body, `<html lang="`+l.HrefLang()+`" dir="`+l.Dir()+`">`) {
+				t.Errorf("%s%s: %d", l.Code, p, r.Status)
+			}
+		}
+	}
+}
