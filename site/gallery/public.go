@@ -292,6 +292,9 @@ func (h *Public) show(c *fiber.Ctx) error {
 		names := display.Languages(lang.Tag)
 		var list []string
 		for _, l := range e.Languages {
+			if l == "prs" {
+				l = "fa-AF" // Dari: CLDR names it under its macrolanguage's regional tag
+			}
 			t, err := language.Parse(l)
 			if err == nil && names != nil && names.Name(t) != "" {
 				list = append(list, names.Name(t))
