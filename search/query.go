@@ -164,7 +164,7 @@ func faceRequest(q FaceQuery) (*meilisearch.SearchRequest, error) {
 		Sort:        []string{"published_at:desc"},
 		// Every word must match, so that the count means what it says.
 		MatchingStrategy:     meilisearch.All,
-		AttributesToRetrieve: faceFields(),
+		AttributesToRetrieve: hitFields(),
 	}
 	if len(filter) > 0 {
 		// An array of strings: all of them must hold.

@@ -34,6 +34,8 @@ CREATE TABLE gallery_entries (
 CREATE INDEX gallery_published ON gallery_entries (published_at DESC) WHERE status = 'published';
 CREATE INDEX gallery_society ON gallery_entries (society, status);
 CREATE INDEX gallery_review ON gallery_entries (review_date) WHERE status = 'published';
+-- The public count of families reunited, read on every gallery page.
+CREATE INDEX gallery_found ON gallery_entries (id) WHERE withdraw_reason = 'family_found' AND NOT demo;
 
 CREATE TABLE gallery_photos (
     entry_id bigint NOT NULL REFERENCES gallery_entries (id) ON DELETE CASCADE,
