@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := var/bin/familylinks
 
-.PHONY: help run test check build vet fmt bench bench-contact clean
+.PHONY: help run test check build vet fmt bench bench-contact bench-gallery clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ bench: build ## country page: the site against nginx serving the same bytes (ins
 
 bench-contact: build ## contact form: clients post enquiries for 20 s, the site is killed with SIGKILL part-way and restarted; every acknowledged reference must be in PostgreSQL
 	bash deploy/bench/contact.sh
+
+bench-gallery: build ## gallery: 100k synthetic entries; times reindex (target 15 s) and compares the gallery page under wrk with the same search sent to Meilisearch directly (target: p50 within 1 ms); installs wrk if missing
+	bash deploy/bench/gallery.sh
 
 clean: ## remove build output and local data
 	rm -rf var/bin var/bench var/bin/bench-contact
