@@ -85,6 +85,9 @@ func (c *Client) Refs(ctx context.Context) ([]string, error) {
 		cctx, cancel := c.call(ctx)
 		err := c.faces().GetDocumentsWithContext(cctx, &meilisearch.DocumentsQuery{Offset: offset, Limit: 10000, Fields: []string{"ref"}}, &res)
 		cancel()
+		if apiErrorCode(err) == "index_not_found" {
+			return out, nil // no index yet: it holds nothing
+		}
 		if err != nil {
 			return nil, fmt.Errorf("search: refs: %w", err)
 		}

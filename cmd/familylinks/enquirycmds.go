@@ -71,29 +71,21 @@ func rekeyCmd(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		return errors.New("rekey: DATABASE_URL is not set")
-	}
-	ctx := context.Background()
-	st, err := openStore(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	n, err := st.Rekey(ctx, keys.Current(), func(v store.SealedValue) (string, []byte, error) {
-		plain, err := keys.Open(v.KeyID, v.Sealed, []byte(v.Reference))
+	return withStore("rekey", func(ctx context.Context, st *store.Store) error {
+		n, err := st.Rekey(ctx, keys.Current(), func(v store.SealedValue) (string, []byte, error) {
+			plain, err := keys.Open(v.KeyID, v.Sealed, []byte(v.Reference))
+			if err != nil {
+				return "", nil, err
+			}
+			kid, sealed := keys.Seal(plain, []byte(v.Reference))
+			return kid, sealed, nil
+		})
 		if err != nil {
-			return "", nil, err
+			return err
 		}
-		kid, sealed := keys.Seal(plain, []byte(v.Reference))
-		return kid, sealed, nil
+		fmt.Fprintf(w, "rekey: %d values now sealed under %s; older keys can be removed from %s\n", n, keys.Current(), crypt.EnvVar)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "rekey: %d values now sealed under %s; older keys can be removed from %s\n", n, keys.Current(), crypt.EnvVar)
-	return nil
 }
 
 // purgeCmd deletes the personal data of enquiries closed longer ago than
@@ -107,28 +99,20 @@ func purgeCmd(w io.Writer) error {
 		}
 		days = n
 	}
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		return errors.New("purge: DATABASE_URL is not set")
-	}
-	ctx := context.Background()
-	st, err := openStore(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	cutoff := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
-	n, err := st.PurgeClosed(ctx, cutoff)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "purge: personal data removed from %d enquiries closed before %s (retention %d days)\n", n, cutoff.UTC().Format(time.DateOnly), days)
-	expired, err := st.ExpireGalleryReviews(ctx, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "purge: %d gallery entries withdrawn because their consent review date passed\n", expired)
-	return nil
+	return withStore("purge", func(ctx context.Context, st *store.Store) error {
+		cutoff := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
+		n, err := st.PurgeClosed(ctx, cutoff)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "purge: personal data removed from %d enquiries closed before %s (retention %d days)\n", n, cutoff.UTC().Format(time.DateOnly), days)
+		expired, err := st.ExpireGalleryReviews(ctx, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "purge: %d gallery entries withdrawn because their consent review date passed\n", expired)
+		return nil
+	})
 }
 
 // indexCmd rebuilds the gallery index (reindex) or compares it with
@@ -195,20 +179,12 @@ func seedDemoCmd(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		return errors.New("seed-demo: DATABASE_URL is not set")
-	}
-	ctx := context.Background()
-	st, err := openStore(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	made, err := gallery.SeedDemo(ctx, st, keys, n)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "seed-demo: %d demo entries published; a running site indexes them through its outbox\n", made)
-	return nil
+	return withStore("seed-demo", func(ctx context.Context, st *store.Store) error {
+		made, err := gallery.SeedDemo(ctx, st, keys, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "seed-demo: %d demo entries published; a running site indexes them through its outbox\n", made)
+		return nil
+	})
 }

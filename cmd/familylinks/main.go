@@ -315,9 +315,24 @@ func ensureIndex(ctx context.Context, sc *search.Client, log *slog.Logger) {
 }
 
 func migrateCmd(log *slog.Logger) error {
+	return withStore("migrate", func(ctx context.Context, st *store.Store) error {
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+		v, err := st.SchemaVersion(ctx)
+		if err != nil {
+			return err
+		}
+		log.Info("migrated", "version", v)
+		return nil
+	})
+}
+
+// withStore runs a command's work against DATABASE_URL.
+func withStore(cmd string, fn func(ctx context.Context, st *store.Store) error) error {
 	dsn := os.Getenv("DATABASE_URL")
 	if dsn == "" {
-		return errors.New("migrate: DATABASE_URL is not set")
+		return fmt.Errorf("%s: DATABASE_URL is not set", cmd)
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, dsn)
@@ -325,13 +340,5 @@ func migrateCmd(log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	v, err := st.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	log.Info("migrated", "version", v)
-	return nil
+	return fn(ctx, st)
 }

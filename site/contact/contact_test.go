@@ -322,6 +322,28 @@ func TestRekey(t *testing.T) {
 	if err != nil || n != 6 {
 		t.Fatalf("rekeyed %d values, %v", n, err)
 	}
+	// A gallery entry's case reference is sealed too, and rekeyed with the rest.
+	kid, sealed := e.Keys.Seal([]byte("DRK-7"), []byte("TTF-RK001"))
+	g, err := e.Store.CreateGalleryEntry(ctx, store.GalleryEntry{Ref: "TTF-RK001", Society: "de", Gender: "male", AgeGroup: "18-29",
+		Seeking: []string{"father"}, Origin: "sy", CaseKeyID: kid, CaseSealed: sealed, ConsentDate: time.Now(),
+		ConsentFormVersion: "v1", ConsentRecordedBy: "Ana", ReviewDate: time.Now().AddDate(1, 0, 0), CreatedBy: a.ID}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.Store.Rekey(ctx, next.Current(), func(v store.SealedValue) (string, []byte, error) {
+		plain, err := next.Open(v.KeyID, v.Sealed, []byte(v.Reference))
+		if err != nil {
+			return "", nil, err
+		}
+		kid, s := next.Seal(plain, []byte(v.Reference))
+		return kid, s, nil
+	}); err != nil || n != 1 {
+		t.Fatalf("gallery rekey: %d %v", n, err)
+	}
+	g, _ = e.Store.GalleryEntryByRef(ctx, g.Ref)
+	if plain, err := next.Open(g.CaseKeyID, g.CaseSealed, []byte(g.Ref)); err != nil || g.CaseKeyID != "test2" || string(plain) != "DRK-7" {
+		t.Errorf("gallery case reference after rekey: %s %v", g.CaseKeyID, err)
+	}
 	// Afterwards the old key can go: the new one alone opens everything.
 	only, err := crypt.Parse(k2)
 	if err != nil {

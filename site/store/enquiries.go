@@ -251,9 +251,9 @@ func (s *Store) PurgeClosed(ctx context.Context, cutoff time.Time) (int64, error
 
 // SealedValue is one encrypted value, for re-encryption under a new key.
 type SealedValue struct {
-	Table     string // "enquiries" or "enquiry_events"
+	Table     string // "enquiries", "enquiry_events" or "gallery_entries"
 	ID        int64
-	Reference string // the enquiry's reference: the value's associated data
+	Reference string // the enquiry's or entry's reference: the value's associated data
 	KeyID     string
 	Sealed    []byte
 }
@@ -263,11 +263,13 @@ type SealedValue struct {
 // how many values it changed.
 func (s *Store) Rekey(ctx context.Context, current string, reseal func(v SealedValue) (keyID string, sealed []byte, err error)) (int, error) {
 	total := 0
-	for _, q := range []struct{ table, sql string }{
-		{"enquiries", `SELECT id, reference, key_id, sealed FROM enquiries
+	for _, q := range []struct{ table, keyCol, sealedCol, sql string }{
+		{"enquiries", "key_id", "sealed", `SELECT id, reference, key_id, sealed FROM enquiries
 			WHERE key_id IS NOT NULL AND key_id <> $1 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
-		{"enquiry_events", `SELECT e.id, q.reference, e.key_id, e.sealed FROM enquiry_events e JOIN enquiries q ON q.id = e.enquiry_id
+		{"enquiry_events", "key_id", "sealed", `SELECT e.id, q.reference, e.key_id, e.sealed FROM enquiry_events e JOIN enquiries q ON q.id = e.enquiry_id
 			WHERE e.key_id IS NOT NULL AND e.key_id <> $1 ORDER BY e.id LIMIT 200 FOR UPDATE OF e SKIP LOCKED`},
+		{"gallery_entries", "case_key_id", "case_sealed", `SELECT id, ref, case_key_id, case_sealed FROM gallery_entries
+			WHERE case_key_id <> $1 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
 	} {
 		for {
 			n := 0
@@ -294,7 +296,7 @@ func (s *Store) Rekey(ctx context.Context, current string, reseal func(v SealedV
 					if err != nil {
 						return fmt.Errorf("%s %d: %w", v.Table, v.ID, err)
 					}
-					if _, err := tx.Exec(ctx, `UPDATE `+q.table+` SET key_id = $2, sealed = $3 WHERE id = $1`, v.ID, kid, sealed); err != nil {
+					if _, err := tx.Exec(ctx, `UPDATE `+q.table+` SET `+q.keyCol+` = $2, `+q.sealedCol+` = $3 WHERE id = $1`, v.ID, kid, sealed); err != nil {
 						return err
 					}
 				}
