@@ -16,7 +16,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +26,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -40,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/familylinks/familylinks/deploy/bench/benchkit"
 	"github.com/familylinks/familylinks/deploy/devstack"
 	"github.com/jackc/pgx/v5"
 )
@@ -81,104 +80,6 @@ func main() {
 	os.Exit(code)
 }
 
-// site is one run of `familylinks serve`.
-type site struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once the process has exited and been reaped
-	err  error         // Wait's result, valid after done
-}
-
-func startSite(bin string, env []string, dir string, log io.Writer) (*site, error) {
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = env
-	cmd.Dir = dir // not the checkout: var/dev.env must not leak in
-	cmd.Stdout, cmd.Stderr = log, log
-	// Its own process group, so a Ctrl-C reaches only the bench, which
-	// then stops the site in order; and dies with the bench.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &site{cmd: cmd, done: make(chan struct{})}
-	go func() { s.err = cmd.Wait(); close(s.done) }()
-	return s, nil
-}
-
-func (s *site) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop ends the site with SIGTERM, then SIGKILL after 15 s.
-func (s *site) stop() {
-	if s.exited() {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// cpu is the user+system time the process used; valid after it exited.
-func (s *site) cpu() time.Duration {
-	if s.cmd.ProcessState == nil {
-		return 0
-	}
-	return s.cmd.ProcessState.UserTime() + s.cmd.ProcessState.SystemTime()
-}
-
-// waitHealthy polls /healthz until it answers 200, the site exits or ctx ends.
-func waitHealthy(ctx context.Context, s *site, base string, every time.Duration) error {
-	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
-		if resp, err := c.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if s.exited() {
-			return fmt.Errorf("the site exited: %v", s.err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(every):
-		}
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tool runs a familylinks subcommand and returns its standard output.
-func tool(bin, dir string, env []string, args ...string) (string, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Dir = env, dir
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("familylinks %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return out.String(), nil
-}
-
 func run(cfg config) (code int, err error) {
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
@@ -218,13 +119,13 @@ func run(cfg config) (code int, err error) {
 	logf("PostgreSQL up in %s (%s)", time.Since(t0).Round(time.Millisecond), stack.DatabaseURL)
 
 	// 2. The site: keys, schema, one German caseworker, then serve.
-	port, err := freePort()
+	port, err := benchkit.FreePort()
 	if err != nil {
 		return 2, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	base := "http://" + addr
-	env := append(withoutFamilyLinksEnv(),
+	env := append(benchkit.WithoutFamilyLinksEnv(),
 		"DATABASE_URL="+stack.DatabaseURL,
 		"MEILI_URL="+stack.MeiliURL,
 		"MEILI_API_KEY="+stack.MeiliKey,
@@ -233,15 +134,15 @@ func run(cfg config) (code int, err error) {
 		"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1",
 		"FAMILYLINKS_LOG_LEVEL=error",
 	)
-	key, err := tool(bin, work, env, "keygen")
+	key, err := benchkit.Tool(bin, work, env, "", "keygen")
 	if err != nil {
 		return 2, err
 	}
 	env = append(env, "FAMILYLINKS_DATA_KEY="+strings.TrimSpace(key))
-	if _, err := tool(bin, work, env, "migrate"); err != nil {
+	if _, err := benchkit.Tool(bin, work, env, "", "migrate"); err != nil {
 		return 2, err
 	}
-	if _, err := tool(bin, work, env, "staff", "add", "--email", "bench@drk.example", "--society", "de", "--role", "caseworker"); err != nil {
+	if _, err := benchkit.Tool(bin, work, env, "", "staff", "add", "--email", "bench@drk.example", "--society", "de", "--role", "caseworker"); err != nil {
 		return 2, err
 	}
 
@@ -251,23 +152,23 @@ func run(cfg config) (code int, err error) {
 		return 2, err
 	}
 	defer siteLog.Close()
-	var sites []*site
+	var sites []*benchkit.Site
 	defer func() {
 		for _, s := range sites {
-			s.stop()
+			s.Stop()
 		}
 	}()
 	t1 := time.Now()
-	first, err := startSite(bin, env, work, siteLog)
+	first, err := benchkit.StartSite(bin, env, work, siteLog)
 	if err != nil {
 		return 2, err
 	}
 	sites = append(sites, first)
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = waitHealthy(startCtx, first, base, 5*time.Millisecond)
+	err = benchkit.WaitHealthy(startCtx, first, base, 5*time.Millisecond)
 	cancel()
 	if err != nil {
-		return 2, fmt.Errorf("the site did not start: %w%s", err, tail(siteLogPath))
+		return 2, fmt.Errorf("the site did not start: %w%s", err, benchkit.Tail(siteLogPath))
 	}
 	logf("site up on %s in %s", addr, time.Since(t1).Round(time.Millisecond))
 
@@ -303,14 +204,14 @@ func run(cfg config) (code int, err error) {
 	// error, reported with what the site said, not a benchmark result.
 	pre := clients[0].post(ctx, 0)
 	if pre.status != http.StatusSeeOther || pre.ref == "" {
-		return 2, fmt.Errorf("a first valid enquiry was not accepted: status %d %s %s%s", pre.status, pre.kind, pre.detail, tail(siteLogPath))
+		return 2, fmt.Errorf("a first valid enquiry was not accepted: status %d %s %s%s", pre.status, pre.kind, pre.detail, benchkit.Tail(siteLogPath))
 	}
 	clients[0].refs = clients[0].refs[:0]
 
 	// 4. Load, with a SIGKILL and a restart part-way.
 	var ru0, ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	cpu0 := machineCPU()
+	cpu0 := benchkit.MachineCPU()
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	start := time.Now()
@@ -333,13 +234,13 @@ func run(cfg config) (code int, err error) {
 			}
 			old := sites[len(sites)-1]
 			kill.at = time.Since(start)
-			if err := old.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			if err := old.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				kill.err = fmt.Errorf("SIGKILL: %w", err)
 				return
 			}
-			<-old.done // reaped: its listening socket is gone
-			kill.oldCPU = old.cpu()
-			s, err := startSite(bin, env, work, siteLog)
+			<-old.Done() // reaped: its listening socket is gone
+			kill.oldCPU = old.CPU()
+			s, err := benchkit.StartSite(bin, env, work, siteLog)
 			if err != nil {
 				kill.err = fmt.Errorf("restarting: %w", err)
 				return
@@ -348,7 +249,7 @@ func run(cfg config) (code int, err error) {
 			kill.restarted = time.Since(start)
 			hctx, cancel := context.WithTimeout(loadCtx, 30*time.Second)
 			defer cancel()
-			if err := waitHealthy(hctx, s, base, 2*time.Millisecond); err != nil {
+			if err := benchkit.WaitHealthy(hctx, s, base, 2*time.Millisecond); err != nil {
 				kill.err = fmt.Errorf("the restarted site did not answer: %w", err)
 				return
 			}
@@ -362,7 +263,7 @@ func run(cfg config) (code int, err error) {
 	stopLoad()
 	<-killDone
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu1 := machineCPU()
+	cpu1 := benchkit.MachineCPU()
 	if ctx.Err() != nil {
 		return 130, errors.New("interrupted")
 	}
@@ -403,8 +304,8 @@ func run(cfg config) (code int, err error) {
 
 	// Stop the site now: its CPU time is known once it has exited.
 	last := sites[len(sites)-1]
-	last.stop()
-	siteCPU := kill.oldCPU + last.cpu()
+	last.Stop()
+	siteCPU := kill.oldCPU + last.CPU()
 
 	// 6. Report.
 	r := collect(clients)
@@ -466,7 +367,7 @@ func run(cfg config) (code int, err error) {
 	if kill.at > 0 || kill.err != nil {
 		fmt.Fprintf(w, "\nkill -9\n")
 		if kill.err != nil {
-			fmt.Fprintf(w, "  FAILED: %v%s\n", kill.err, tail(siteLogPath))
+			fmt.Fprintf(w, "  FAILED: %v%s\n", kill.err, benchkit.Tail(siteLogPath))
 		} else {
 			fmt.Fprintf(w, "  SIGKILL at         %.3fs (%.0f%% of the run); new process started %s later\n",
 				kill.at.Seconds(), cfg.killAt*100, ms(kill.restarted-kill.at))
@@ -496,10 +397,10 @@ func run(cfg config) (code int, err error) {
 	fmt.Fprintf(w, "  load generator     %.1fs (%.0f%% of one core): Go net/http, keep-alive, no redirects followed, short back-off after a connection error\n",
 		self.Seconds(), 100*self.Seconds()/elapsed.Seconds())
 	fmt.Fprintf(w, "  site               %.1fs (%.0f%% of one core), both processes\n", siteCPU.Seconds(), 100*siteCPU.Seconds()/elapsed.Seconds())
-	if busy, ok := cpu1.busySince(cpu0); ok {
+	if busy, ok := cpu1.BusySince(cpu0); ok {
 		fmt.Fprintf(w, "  whole machine      %.0f%% busy (the rest is mostly PostgreSQL)\n", busy*float64(runtime.NumCPU())*100)
 	}
-	fmt.Fprintf(w, "\nsite log (level error, both processes and the final SIGTERM): %s\n", summarizeLog(siteLogPath))
+	fmt.Fprintf(w, "\nsite log (level error, both processes and the final SIGTERM): %s\n", benchkit.SummarizeLog(siteLogPath))
 	if r.acks == 0 {
 		fmt.Fprintf(w, "\nFAIL: no enquiry was acknowledged\n")
 		return 1, nil
@@ -521,20 +422,6 @@ type killReport struct {
 	at, restarted, up time.Duration // since the start of the load
 	oldCPU            time.Duration
 	err               error
-}
-
-// withoutFamilyLinksEnv is the environment minus anything that would point
-// the site somewhere else.
-func withoutFamilyLinksEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "FAMILYLINKS_") || k == "DATABASE_URL" || strings.HasPrefix(k, "MEILI_") || strings.HasPrefix(k, "PG") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // client is one worker: a cookie jar, a CSRF token and its results.
@@ -822,93 +709,11 @@ func (r *report) errorSummary() string {
 	return strings.Join(parts, ", ")
 }
 
-// cpuTimes is the first line of /proc/stat.
-type cpuTimes struct{ busy, total uint64 }
-
-func machineCPU() cpuTimes {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return cpuTimes{}
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	var t cpuTimes
-	for i, s := range f[1:] {
-		n, _ := strconv.ParseUint(s, 10, 64)
-		if i == 7 || i == 8 { // guest time is already in user
-			continue
-		}
-		t.total += n
-		if i != 3 && i != 4 { // idle, iowait
-			t.busy += n
-		}
-	}
-	return t
-}
-
-// busySince is the busy fraction of all cores between two readings.
-func (t cpuTimes) busySince(before cpuTimes) (float64, bool) {
-	if t.total <= before.total {
-		return 0, false
-	}
-	return float64(t.busy-before.busy) / float64(t.total-before.total), true
-}
-
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
-}
+func ms(d time.Duration) string { return benchkit.MS(d, 1) }
 
 func orUnknown(s string) string {
 	if s == "" {
 		return "settings unknown"
 	}
 	return s
-}
-
-// summarizeLog counts the site's JSON log lines by message and error.
-func summarizeLog(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) == 0 {
-		return "empty"
-	}
-	counts := map[string]int{}
-	var keys []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var e struct{ Msg, Err string }
-		key := line
-		if json.Unmarshal([]byte(line), &e) == nil && e.Msg != "" {
-			key = e.Msg
-			if e.Err != "" {
-				key += ": " + e.Err
-			}
-		}
-		if len(key) > 120 {
-			key = key[:120] + "…"
-		}
-		if counts[key] == 0 {
-			keys = append(keys, key)
-		}
-		counts[key]++
-	}
-	slices.SortStableFunc(keys, func(a, b string) int { return counts[b] - counts[a] })
-	var out []string
-	for _, k := range keys[:min(len(keys), 5)] {
-		out = append(out, fmt.Sprintf("%d× %q", counts[k], k))
-	}
-	if len(keys) > 5 {
-		out = append(out, fmt.Sprintf("and %d other messages", len(keys)-5))
-	}
-	return strings.Join(out, "; ")
-}
-
-// tail returns the end of the site's log, for an error message.
-func tail(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) == 0 {
-		return ""
-	}
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return "\nsite log (end):\n" + string(b)
 }

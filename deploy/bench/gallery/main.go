@@ -51,6 +51,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/deploy/bench/benchkit"
 	"github.com/familylinks/familylinks/deploy/devstack"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/store"
@@ -138,13 +139,13 @@ func run(cfg config) (err error) {
 	}()
 	logf("PostgreSQL and Meilisearch up in %s", time.Since(t0).Round(time.Millisecond))
 
-	port, err := freePort()
+	port, err := benchkit.FreePort()
 	if err != nil {
 		return err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	base := "http://" + addr
-	env := append(withoutFamilyLinksEnv(),
+	env := append(benchkit.WithoutFamilyLinksEnv(),
 		"DATABASE_URL="+stack.DatabaseURL,
 		"MEILI_URL="+stack.MeiliURL,
 		"MEILI_API_KEY="+stack.MeiliKey,
@@ -152,16 +153,16 @@ func run(cfg config) (err error) {
 		"FAMILYLINKS_ADDR="+addr,
 		"FAMILYLINKS_LOG_LEVEL=error",
 	)
-	key, err := tool(bin, work, env, "", "keygen")
+	key, err := benchkit.Tool(bin, work, env, "", "keygen")
 	if err != nil {
 		return err
 	}
 	env = append(env, "FAMILYLINKS_DATA_KEY="+strings.TrimSpace(key))
-	if _, err := tool(bin, work, env, "", "migrate"); err != nil {
+	if _, err := benchkit.Tool(bin, work, env, "", "migrate"); err != nil {
 		return err
 	}
 	for _, email := range []string{"a@drk.example", "b@drk.example"} {
-		if _, err := tool(bin, work, env, "bench-gallery-password-"+email[:1]+"\n",
+		if _, err := benchkit.Tool(bin, work, env, "bench-gallery-password-"+email[:1]+"\n",
 			"staff", "add", "--email", email, "--society", "de", "--role", "caseworker", "--password-stdin"); err != nil {
 			return err
 		}
@@ -205,7 +206,7 @@ func run(cfg config) (err error) {
 
 	// 3. Reindex.
 	t3 := time.Now()
-	reindexOut, err := tool(bin, work, env, "", "reindex")
+	reindexOut, err := benchkit.Tool(bin, work, env, "", "reindex")
 	if err != nil {
 		return err
 	}
@@ -223,16 +224,16 @@ func run(cfg config) (err error) {
 		return err
 	}
 	defer siteLog.Close()
-	srv, err := startSite(bin, env, work, siteLog)
+	srv, err := benchkit.StartSite(bin, env, work, siteLog)
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = waitHealthy(hctx, srv, base)
+	err = benchkit.WaitHealthy(hctx, srv, base, 10*time.Millisecond)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("the site did not start: %w%s", err, tail(siteLogPath))
+		return fmt.Errorf("the site did not start: %w%s", err, benchkit.Tail(siteLogPath))
 	}
 
 	// The exact request search.SearchFaces sends for this page's query,
@@ -258,7 +259,7 @@ func run(cfg config) (err error) {
 	pageURL := base + cfg.path
 	check, err := checkPage(ctx, pageURL)
 	if err != nil {
-		return fmt.Errorf("%w%s", err, tail(siteLogPath))
+		return fmt.Errorf("%w%s", err, benchkit.Tail(siteLogPath))
 	}
 	logf("%s: 200, %q, %d cards", cfg.path, check.status, check.cards)
 	if cfg.hold {
@@ -301,17 +302,17 @@ func run(cfg config) (err error) {
 	}
 	siteSeq, err := sequential(ctx, cfg.diag, func(ctx context.Context) (time.Duration, error) { return timedGet(ctx, hc, pageURL) })
 	if err != nil {
-		return fmt.Errorf("sequential site requests: %w%s", err, tail(siteLogPath))
+		return fmt.Errorf("sequential site requests: %w%s", err, benchkit.Tail(siteLogPath))
 	}
 
 	// The site under wrk.
 	logf("wrk -t%d -c%d -d%s --latency %s", cfg.threads, cfg.conns, cfg.duration, cfg.path)
-	cpu0, siteCPU0 := machineCPU(), processCPU(srv.cmd.Process.Pid)
+	cpu0, siteCPU0 := benchkit.MachineCPU(), benchkit.ProcessCPU(srv.Cmd.Process.Pid)
 	wrkOut, err := runWrk(ctx, wrkBin, cfg, pageURL)
 	if err != nil {
 		return err
 	}
-	cpu1, siteCPU1 := machineCPU(), processCPU(srv.cmd.Process.Pid)
+	cpu1, siteCPU1 := benchkit.MachineCPU(), benchkit.ProcessCPU(srv.Cmd.Process.Pid)
 	wr, err := parseWrk(wrkOut)
 	if err != nil {
 		return fmt.Errorf("%w\nwrk said:\n%s", err, wrkOut)
@@ -319,14 +320,14 @@ func run(cfg config) (err error) {
 
 	// Meilisearch under the same concurrency.
 	logf("Meilisearch: %d goroutines for %s", cfg.conns, cfg.duration)
-	mcpu0 := machineCPU()
+	mcpu0 := benchkit.MachineCPU()
 	meiliConc, err := meili.concurrent(ctx, cfg.conns, cfg.duration)
 	if err != nil {
 		return fmt.Errorf("concurrent Meilisearch searches: %w", err)
 	}
-	mcpu1 := machineCPU()
+	mcpu1 := benchkit.MachineCPU()
 
-	srv.stop()
+	srv.Stop()
 	if ctx.Err() != nil {
 		return errors.New("interrupted")
 	}
@@ -358,7 +359,7 @@ func run(cfg config) (err error) {
 	fmt.Fprintf(w, "  processingTimeMs   %d (Meilisearch's own figure, first search)\n", first.ProcessingTimeMs)
 	fmt.Fprintf(w, "  sequential         %s\n", line(meiliSeq))
 	fmt.Fprintf(w, "  %d goroutines %-4s %s  %.0f req/s  (machine %s busy)\n", cfg.conns, cfg.duration, line(meiliConc),
-		float64(meiliConc.n())/meiliConc.elapsed.Seconds(), busy(mcpu1, mcpu0))
+		float64(meiliConc.n())/meiliConc.elapsed.Seconds(), benchkit.Busy(mcpu1, mcpu0))
 	fmt.Fprintf(w, "  with gzip, seq.    %s  <- Accept-Encoding: gzip, as the site's client sends it\n", line(meiliGzipSeq))
 
 	fmt.Fprintf(w, "\nthe site\n")
@@ -373,7 +374,7 @@ func run(cfg config) (err error) {
 	fmt.Fprintf(w, ")\n")
 	siteCPU := siteCPU1 - siteCPU0
 	fmt.Fprintf(w, "  CPU under wrk      machine %s busy; the site process %.0f%% of one core (the rest: wrk, PostgreSQL, Meilisearch)\n",
-		busy(cpu1, cpu0), 100*siteCPU.Seconds()/cfg.duration.Seconds())
+		benchkit.Busy(cpu1, cpu0), 100*siteCPU.Seconds()/cfg.duration.Seconds())
 	fmt.Fprintf(w, "  sequential         %s  (one keep-alive Go client)\n", line(siteSeq))
 	fmt.Fprintf(w, "  what one request does, each part timed alone through the site's own code, sequentially:\n")
 	fmt.Fprintf(w, "    search.SearchFaces         %s\n", line(parts.search))
@@ -403,7 +404,7 @@ func run(cfg config) (err error) {
 		fmt.Fprintf(w, "  NOTE: store.FamiliesReunited takes %s per page at %d entries (SELECT count(*) ... WHERE withdraw_reason =\n", ms(parts.reunited.pct(.5)), n)
 		fmt.Fprintf(w, "  'family_found' AND NOT demo has no index: a sequential scan on every gallery request).\n")
 	}
-	fmt.Fprintf(w, "\nsite log (level error): %s\n", summarizeLog(siteLogPath))
+	fmt.Fprintf(w, "\nsite log (level error): %s\n", benchkit.SummarizeLog(siteLogPath))
 	fmt.Fprintf(w, "\nwrk output:\n%s\n", indent(strings.TrimSpace(wrkOut)))
 	return nil
 }
@@ -619,71 +620,6 @@ func originSummary(ctx context.Context, conn *pgx.Conn) string {
 }
 
 // --- the site ---
-
-type site struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-func startSite(bin string, env []string, dir string, log io.Writer) (*site, error) {
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = env
-	cmd.Dir = dir // not the checkout: var/dev.env must not leak in
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &site{cmd: cmd, done: make(chan struct{})}
-	go func() { s.err = cmd.Wait(); close(s.done) }()
-	return s, nil
-}
-
-func (s *site) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop ends the site with SIGTERM, then SIGKILL after 15 s.
-func (s *site) stop() {
-	if s.exited() {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-func waitHealthy(ctx context.Context, s *site, base string) error {
-	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
-		if resp, err := c.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if s.exited() {
-			return fmt.Errorf("the site exited: %v", s.err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
 
 type pageCheck struct {
 	status string // the count line, e.g. "2,345 people"
@@ -1030,9 +966,7 @@ func (l *latencies) pct(p float64) time.Duration {
 	return l.d[min(max(i, 0), len(l.d)-1)]
 }
 
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
-}
+func ms(d time.Duration) string { return benchkit.MS(d, 2) }
 
 func verdict(ok bool) string {
 	if ok {
@@ -1043,142 +977,4 @@ func verdict(ok bool) string {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
-}
-
-// cpuTimes is the first line of /proc/stat.
-type cpuTimes struct{ busy, total uint64 }
-
-func machineCPU() cpuTimes {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return cpuTimes{}
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	var t cpuTimes
-	for i, s := range f[1:] {
-		n, _ := strconv.ParseUint(s, 10, 64)
-		if i == 7 || i == 8 { // guest time is already in user
-			continue
-		}
-		t.total += n
-		if i != 3 && i != 4 { // idle, iowait
-			t.busy += n
-		}
-	}
-	return t
-}
-
-func busy(after, before cpuTimes) string {
-	if after.total <= before.total {
-		return "?"
-	}
-	return fmt.Sprintf("%.0f%%", 100*float64(after.busy-before.busy)/float64(after.total-before.total))
-}
-
-// processCPU is a process's user+system time from /proc/PID/stat (clock
-// ticks of 1/100 s on Linux).
-func processCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name is in parentheses and may hold spaces.
-	_, rest, ok := strings.Cut(string(b), ") ")
-	if !ok {
-		return 0
-	}
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-// --- helpers ---
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// tool runs a familylinks subcommand with stdin and returns its standard output.
-func tool(bin, dir string, env []string, stdin string, args ...string) (string, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Dir = env, dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("familylinks %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return out.String(), nil
-}
-
-// withoutFamilyLinksEnv is the environment minus anything that would point
-// the site somewhere else.
-func withoutFamilyLinksEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "FAMILYLINKS_") || k == "DATABASE_URL" || strings.HasPrefix(k, "MEILI_") || strings.HasPrefix(k, "PG") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-// summarizeLog counts the site's JSON log lines by message and error.
-func summarizeLog(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil || len(bytes.TrimSpace(b)) == 0 {
-		return "empty"
-	}
-	counts := map[string]int{}
-	var keys []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var e struct{ Msg, Err string }
-		key := line
-		if json.Unmarshal([]byte(line), &e) == nil && e.Msg != "" {
-			key = e.Msg
-			if e.Err != "" {
-				key += ": " + e.Err
-			}
-		}
-		if len(key) > 120 {
-			key = key[:120] + "…"
-		}
-		if counts[key] == 0 {
-			keys = append(keys, key)
-		}
-		counts[key]++
-	}
-	slices.SortStableFunc(keys, func(a, b string) int { return counts[b] - counts[a] })
-	var out []string
-	for _, k := range keys[:min(len(keys), 5)] {
-		out = append(out, fmt.Sprintf("%d× %q", counts[k], k))
-	}
-	if len(keys) > 5 {
-		out = append(out, fmt.Sprintf("and %d other messages", len(keys)-5))
-	}
-	return strings.Join(out, "; ")
-}
-
-// tail returns the end of the site's log, for an error message.
-func tail(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) == 0 {
-		return ""
-	}
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return "\nsite log (end):\n" + string(b)
 }
