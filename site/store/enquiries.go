@@ -84,17 +84,7 @@ func (s *Store) CreateEnquiry(ctx context.Context, e Enquiry) (Enquiry, error) {
 
 // EnquiryByRef finds an enquiry by its reference.
 func (s *Store) EnquiryByRef(ctx context.Context, ref string) (Enquiry, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	rows, _ := s.pool.Query(ctx, `SELECT `+enquiryColumns+` FROM enquiries WHERE reference = $1`, ref)
-	e, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Enquiry])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Enquiry{}, ErrNotFound
-	}
-	if err != nil {
-		return Enquiry{}, fmt.Errorf("store: enquiry: %w", err)
-	}
-	return e, nil
+	return one[Enquiry](ctx, s, "enquiry", `SELECT `+enquiryColumns+` FROM enquiries WHERE reference = $1`, ref)
 }
 
 // EnquiryFilter selects enquiries for an inbox list.

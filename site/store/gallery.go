@@ -118,17 +118,7 @@ func (s *Store) CreateGalleryEntry(ctx context.Context, e GalleryEntry, photos [
 
 // GalleryEntryByRef finds an entry in any state.
 func (s *Store) GalleryEntryByRef(ctx context.Context, ref string) (GalleryEntry, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	rows, _ := s.pool.Query(ctx, `SELECT `+galleryColumns+` FROM gallery_entries WHERE ref = $1`, ref)
-	e, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[GalleryEntry])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return GalleryEntry{}, ErrNotFound
-	}
-	if err != nil {
-		return GalleryEntry{}, fmt.Errorf("store: gallery entry: %w", err)
-	}
-	return e, nil
+	return one[GalleryEntry](ctx, s, "gallery entry", `SELECT `+galleryColumns+` FROM gallery_entries WHERE ref = $1`, ref)
 }
 
 // GalleryEntries lists a Society's entries ("" for every Society), newest first.

@@ -84,17 +84,7 @@ func (s *Store) StaffByID(ctx context.Context, id int64) (Staff, error) {
 }
 
 func (s *Store) oneStaff(ctx context.Context, sql string, arg any) (Staff, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	rows, _ := s.pool.Query(ctx, sql, arg)
-	st, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Staff])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Staff{}, ErrNotFound
-	}
-	if err != nil {
-		return Staff{}, fmt.Errorf("store: staff: %w", err)
-	}
-	return st, nil
+	return one[Staff](ctx, s, "staff", sql, arg)
 }
 
 // DisableStaff disables an account and ends its sessions at once.

@@ -126,3 +126,19 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) 
 	defer cancel()
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
 }
+
+// one runs a query that must return one row, scanned by column name into
+// T; no row is ErrNotFound.
+func one[T any](ctx context.Context, s *Store, op, sql string, args ...any) (T, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	rows, _ := s.pool.Query(ctx, sql, args...)
+	v, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[T])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	if err != nil {
+		return v, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return v, nil
+}
