@@ -115,13 +115,7 @@ func (s *Store) Enquiries(ctx context.Context, f EnquiryFilter) ([]Enquiry, erro
 
 // CountEnquiries counts the enquiries CreateEnquiry has committed.
 func (s *Store) CountEnquiries(ctx context.Context) (int64, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM enquiries`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count enquiries: %w", err)
-	}
-	return n, nil
+	return s.count(ctx, "count enquiries", `SELECT count(*) FROM enquiries`)
 }
 
 // EnquiryEvent is one step in an enquiry's history.

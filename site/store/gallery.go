@@ -297,14 +297,7 @@ func (s *Store) GalleryPhoto(ctx context.Context, ref string, width int) (Photo,
 
 // FamiliesReunited counts entries withdrawn because the family was found.
 func (s *Store) FamiliesReunited(ctx context.Context) (int64, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM gallery_entries WHERE withdraw_reason = 'family_found' AND NOT demo`).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("store: families reunited: %w", err)
-	}
-	return n, nil
+	return s.count(ctx, "families reunited", `SELECT count(*) FROM gallery_entries WHERE withdraw_reason = 'family_found' AND NOT demo`)
 }
 
 // EachPublished calls fn for every published entry, oldest first, reading
@@ -449,11 +442,5 @@ func (s *Store) GalleryPhotoNear(ctx context.Context, ref string, width int) (Ph
 
 // GalleryCount counts entries in any state.
 func (s *Store) GalleryCount(ctx context.Context) (int64, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM gallery_entries`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: gallery count: %w", err)
-	}
-	return n, nil
+	return s.count(ctx, "gallery count", `SELECT count(*) FROM gallery_entries`)
 }

@@ -142,3 +142,14 @@ func one[T any](ctx context.Context, s *Store, op, sql string, args ...any) (T, 
 	}
 	return v, nil
 }
+
+// count runs a query that returns one number.
+func (s *Store) count(ctx context.Context, op, sql string, args ...any) (int64, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var n int64
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return n, nil
+}
