@@ -120,7 +120,17 @@ func TestGalleryJourneyInPashto(t *testing.T) {
 		t.Fatal(r.Status)
 	}
 	info := url.Values{"_csrf": {sitetest.CSRF(t, show)}, "about": {"TTF-7Q4K2"}, "message": {"I think she is my cousin's neighbour in Kabul."},
-		"name": {"Gul"}, "phone": {"+49 30 1234567"}, "residence": {"de"}, "lang": {"ps"}, "consent": {"yes"}}
+		"name": {"ګل"}, "phone": {"+49 30 1234567"}, "residence": {"de"}, "lang": {"ps"}}
+	// Without consent the form comes back in Pashto, about the same photo,
+	// with everything typed still there.
+	refused := b.Do("POST", "/ps/contact", info)
+	if refused.Status != http.StatusUnprocessableEntity || !strings.Contains(refused.Body, `<html lang="ps" dir="rtl">`) ||
+		!strings.Contains(refused.Body, `name="about" value="TTF-7Q4K2"`) || !strings.Contains(refused.Body, `value="ګل"`) ||
+		!strings.Contains(refused.Body, "cousin&#39;s neighbour in Kabul.</textarea>") ||
+		!strings.Contains(refused.Body, e.Catalog.Translator("ps").T("ErrConsent")) {
+		t.Fatalf("information without consent: %d; want 422 in Pashto with the input kept", refused.Status)
+	}
+	info.Set("consent", "yes")
 	res := b.Do("POST", "/ps/contact", info)
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("information: %d", res.Status)
