@@ -2,45 +2,20 @@ package gallery_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/gallery"
+	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/store/storetest"
 )
 
-func searchClient(t *testing.T) *search.Client {
-	t.Helper()
-	u := os.Getenv("FAMILYLINKS_TEST_MEILI_URL")
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("FAMILYLINKS_TEST_MEILI_URL is not set (CI=true forbids skipping Meilisearch)")
-		}
-		t.Skip("FAMILYLINKS_TEST_MEILI_URL is not set: run `make test`")
-	}
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	c, err := search.New(search.Config{URL: u, APIKey: os.Getenv("FAMILYLINKS_TEST_MEILI_KEY"), Prefix: "g" + hex.EncodeToString(b) + "_"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// The index is dropped by reindexing nothing into it, then deleting.
-		_ = c.Reindex(context.Background(), func(func([]search.Face) error) error { return nil })
-	})
-	if err := c.EnsureFaces(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func searchClient(t *testing.T) *search.Client { return sitetest.Search(t) }
 
 func refs(t *testing.T, c *search.Client, text string) []string {
 	t.Helper()

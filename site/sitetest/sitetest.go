@@ -50,6 +50,13 @@ type Env struct {
 // when given, serves the gallery.
 func New(t testing.TB, sc ...*search.Client) *Env {
 	t.Helper()
+	return NewWith(t, site.Config{BaseURL: BaseURL}, sc...)
+}
+
+// NewWith is New with the site's configuration given, for a site served
+// on a real address.
+func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
+	t.Helper()
 	st := storetest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	data, err := content.Load()
@@ -69,7 +76,7 @@ func New(t testing.TB, sc ...*search.Client) *Env {
 	if len(sc) > 0 {
 		deps.Search = sc[0]
 	}
-	app, err := site.New(site.Config{BaseURL: BaseURL}, deps)
+	app, err := site.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
