@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := var/bin/familylinks
 
-.PHONY: help run test check build vet fmt bench bench-contact bench-gallery clean
+.PHONY: help run test check build vet fmt bench bench-contact bench-gallery chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench-contact: build ## contact form: clients post enquiries for 20 s, the site 
 
 bench-gallery: build ## gallery: 100k synthetic entries; times reindex (target 15 s) and compares the gallery page under wrk with the same search sent to Meilisearch directly (target: p50 within 1 ms); installs wrk if missing
 	bash deploy/bench/gallery.sh
+
+chaos: build ## faults under a mixed load for 60 s: Meilisearch killed and restarted, PostgreSQL restarted, the site sent SIGTERM and restarted; no acknowledged enquiry may be lost and the index must match PostgreSQL afterwards (logs in var/chaos)
+	bash deploy/bench/chaos.sh
 
 clean: ## remove build output and local data
 	rm -rf var/bin var/bench var/bin/bench-contact
