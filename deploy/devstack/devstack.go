@@ -174,7 +174,7 @@ func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
 		var wg sync.WaitGroup
 		var pgErr, meiliErr error
-		if s.pg != nil {
+		if s.pg != nil && !s.pg.down {
 			wg.Go(func() { pgErr = s.pg.stop(s.log) })
 		}
 		if s.meili != nil {

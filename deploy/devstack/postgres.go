@@ -38,6 +38,7 @@ type pgServer struct {
 	sockDir    string
 	ownSockDir bool // sockDir is a temp dir of its own, removed on Stop
 	port       int
+	down       bool // stopped by StopPostgres: Stop has nothing to stop
 }
 
 func (p *pgServer) url(db string) string {
