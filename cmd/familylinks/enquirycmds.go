@@ -13,7 +13,6 @@ import (
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
-	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/store"
@@ -128,7 +127,7 @@ func indexCmd(checkOnly bool, w io.Writer, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	sc, err := search.New(search.Config{URL: mu, APIKey: os.Getenv("MEILI_API_KEY")})
+	sc, err := searchClient(mu)
 	if err != nil {
 		return err
 	}

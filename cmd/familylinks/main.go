@@ -53,6 +53,8 @@ Usage:
 Environment:
   DATABASE_URL                 PostgreSQL (postgres://…); the back office needs it
   MEILI_URL, MEILI_API_KEY     Meilisearch; without it search is reported down in /readyz
+  FAMILYLINKS_INDEX_PREFIX     prefix of the Meilisearch index names (default none), so that
+                               several sites or test runs can share one Meilisearch
   FAMILYLINKS_ADDR             listen address (default 127.0.0.1:8080)
   FAMILYLINKS_BASE_URL         public origin for canonical links (default http://ADDR)
   FAMILYLINKS_TRUSTED_PROXIES  comma-separated proxy IPs or CIDRs whose X-Real-IP is trusted
@@ -216,7 +218,7 @@ func serve(log *slog.Logger) error {
 		log.Warn("DATABASE_URL is not set: the back office is off and /readyz reports PostgreSQL missing")
 	}
 	if u := os.Getenv("MEILI_URL"); u != "" {
-		sc, err := search.New(search.Config{URL: u, APIKey: os.Getenv("MEILI_API_KEY")})
+		sc, err := searchClient(u)
 		if err != nil {
 			return err
 		}
@@ -277,6 +279,13 @@ func serve(log *slog.Logger) error {
 	}
 	<-workerDone
 	return nil
+}
+
+// searchClient connects to the Meilisearch at url with MEILI_API_KEY and
+// FAMILYLINKS_INDEX_PREFIX: serve, reindex and check-index must agree on
+// the index they mean.
+func searchClient(url string) (*search.Client, error) {
+	return search.New(search.Config{URL: url, APIKey: os.Getenv("MEILI_API_KEY"), Prefix: os.Getenv("FAMILYLINKS_INDEX_PREFIX")})
 }
 
 // keyring reads FAMILYLINKS_DATA_KEY, which seals personal data.
