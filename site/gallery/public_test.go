@@ -1,55 +1,22 @@
 package gallery_test
 
 import (
-	"bytes"
 	"context"
-	"image/jpeg"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/gallery"
-	"github.com/familylinks/familylinks/site/photo"
 	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store"
 )
 
-// publish stores and approves an entry with a real photo, as two
-// caseworkers of the German Red Cross would.
 func publish(t *testing.T, e *sitetest.Env, ref, gender, origin string, seeking ...string) store.GalleryEntry {
-	t.Helper()
-	ctx := context.Background()
-	a, _ := e.Store.StaffByEmail(ctx, "a@drk.example")
-	b, _ := e.Store.StaffByEmail(ctx, "b@drk.example")
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, photo.Silhouette(int64(len(ref)), 400, 500), nil); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := photo.Process(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var photos []store.Photo
-	for _, d := range ds {
-		photos = append(photos, store.Photo{Width: d.Width, Height: d.Height, JPEG: d.JPEG, ETag: `"` + ref + `"`})
-	}
-	en, err := e.Store.CreateGalleryEntry(ctx, store.GalleryEntry{
-		Ref: ref, Society: "de", Gender: gender, AgeGroup: "30-44", Seeking: seeking, Origin: origin, Languages: []string{"ps"},
-		CaseKeyID: "k", CaseSealed: []byte("DRK-CASE-SECRET"), ConsentDate: time.Now(), ConsentFormVersion: "v1",
-		ConsentRecordedBy: "Ana", ReviewDate: time.Now().AddDate(1, 0, 0), CreatedBy: a.ID,
-	}, photos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Store.ApproveGalleryEntry(ctx, en.ID, b.ID); err != nil {
-		t.Fatal(err)
-	}
-	return en
+	return e.Publish(t, ref, gender, origin, seeking...)
 }
 
 func cards(p sitetest.Page) []string {
