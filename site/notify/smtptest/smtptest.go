@@ -13,6 +13,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,6 +46,8 @@ type Server struct {
 	refuseAt   string // "RCPT" or "DATA"
 	refuseCode int
 	refuseN    int
+	hold       chan struct{} // closed to let held messages through; nil: no hold
+	held       []string      // senders of the messages held now
 }
 
 type Options struct {
@@ -114,6 +117,50 @@ func (ts *Server) refusal(at string) error {
 	}
 }
 
+// Hold makes the server keep every message it receives in DATA, without
+// answering, until release is called: a test can see with Held which
+// senders have a message in flight at the same time. release answers every
+// held message and ends the hold.
+func (ts *Server) Hold() (release func()) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ch := make(chan struct{})
+	ts.hold = ch
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ts.mu.Lock()
+			ts.hold = nil
+			ts.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Held returns the senders (MAIL FROM) of the messages held now.
+func (ts *Server) Held() []string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]string(nil), ts.held...)
+}
+
+func (ts *Server) wait(from string) {
+	ts.mu.Lock()
+	ch := ts.hold
+	if ch == nil {
+		ts.mu.Unlock()
+		return
+	}
+	ts.held = append(ts.held, from)
+	ts.mu.Unlock()
+	<-ch
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if i := slices.Index(ts.held, from); i >= 0 {
+		ts.held = slices.Delete(ts.held, i, i+1)
+	}
+}
+
 // Messages returns what the server accepted, in order.
 func (ts *Server) Messages() []Received {
 	ts.mu.Lock()
@@ -153,6 +200,7 @@ func (s *session) Data(r io.Reader) error {
 	if err := s.ts.refusal("DATA"); err != nil {
 		return err
 	}
+	s.ts.wait(s.from)
 	_, isTLS := s.conn.TLSConnectionState()
 	s.ts.mu.Lock()
 	defer s.ts.mu.Unlock()
