@@ -79,7 +79,9 @@ func FacesSettings() *meilisearch.Settings {
 		RankingRules:         []string{"words", "typo", "proximity", "attribute", "sort", "exactness"},
 		SearchableAttributes: []string{"ref", "origin_names", "seeking_words"},
 		FilterableAttributes: facetFields(),
-		SortableAttributes:   []string{"published_at"},
+		// ref breaks ties between photos published in the same second, so
+		// that their order does not depend on the order they were indexed.
+		SortableAttributes: []string{"published_at", "ref"},
 		// Names are short: word proximity inside them tells nothing, and
 		// computing it only per attribute makes indexing much faster.
 		ProximityPrecision:  meilisearch.ByAttribute,

@@ -126,7 +126,7 @@ func TestEnsureFacesAppliesSettings(t *testing.T) {
 		{"ranking rules", got.RankingRules, want.RankingRules},
 		// Meilisearch returns these as sets, sorted.
 		{"filterable", sorted(got.FilterableAttributes), sorted(want.FilterableAttributes)},
-		{"sortable", sorted(got.SortableAttributes), []string{"published_at"}},
+		{"sortable", sorted(got.SortableAttributes), []string{"published_at", "ref"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
@@ -460,7 +460,7 @@ func TestFaceRequest(t *testing.T) {
 			if req.Query != tc.text || req.Page != tc.page || req.HitsPerPage == nil || *req.HitsPerPage != tc.perPage {
 				t.Errorf("q %q page %d hitsPerPage %v; want %q, %d, %d", req.Query, req.Page, req.HitsPerPage, tc.text, tc.page, tc.perPage)
 			}
-			if !slices.Equal(req.Sort, []string{"published_at:desc"}) {
+			if !slices.Equal(req.Sort, []string{"published_at:desc", "ref:asc"}) {
 				t.Errorf("sort = %v", req.Sort)
 			}
 		})
@@ -534,5 +534,40 @@ func TestSearchFacesInjectionChangesNothingLive(t *testing.T) {
 		if h.Gender != "male" {
 			t.Errorf("filter syntax in the text widened the results: %+v", h)
 		}
+	}
+}
+
+// TestSearchFacesSameSecondInRefOrder: photos published in the same second
+// (a batch, or a seed) keep one order, whatever order they were indexed
+// in, so that a reindex (after a restore, say) does not reshuffle the
+// gallery and move photos from one page to another.
+func TestSearchFacesSameSecondInRefOrder(t *testing.T) {
+	t.Parallel()
+	c := newFacesClient(t)
+	ctx := t.Context()
+	faces := []Face{
+		testFace("TTF-CCCCC", "female", "18-29", "af", 1_700_000_000, "mother"),
+		testFace("TTF-AAAAA", "female", "18-29", "af", 1_700_000_000, "mother"),
+		testFace("TTF-DDDDD", "female", "18-29", "af", 1_700_000_000, "mother"),
+		testFace("TTF-BBBBB", "female", "18-29", "af", 1_700_000_000, "mother"),
+		testFace("TTF-NEWER", "female", "18-29", "af", 1_700_000_001, "mother"),
+	}
+	want := []string{"TTF-NEWER", "TTF-AAAAA", "TTF-BBBBB", "TTF-CCCCC", "TTF-DDDDD"}
+	// One by one, as the outbox indexes them.
+	for _, f := range faces {
+		if err := c.UpsertFaces(ctx, []Face{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := refs(search(t, c, FaceQuery{}).Hits); !slices.Equal(got, want) {
+		t.Errorf("indexed one by one: order %v, want %v", got, want)
+	}
+	// All at once, in another order, as reindex does.
+	slices.Reverse(faces)
+	if err := c.Reindex(ctx, func(add func([]Face) error) error { return add(faces) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := refs(search(t, c, FaceQuery{}).Hits); !slices.Equal(got, want) {
+		t.Errorf("after a reindex: order %v, want %v", got, want)
 	}
 }

@@ -161,7 +161,7 @@ func faceRequest(q FaceQuery) (*meilisearch.SearchRequest, error) {
 		HitsPerPage: &hitsPerPage,
 		Page:        int64(page),
 		Facets:      facetFields(),
-		Sort:        []string{"published_at:desc"},
+		Sort:        []string{"published_at:desc", "ref:asc"},
 		// Every word must match, so that the count means what it says.
 		MatchingStrategy:     meilisearch.All,
 		AttributesToRetrieve: hitFields(),
