@@ -133,7 +133,7 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	n, _, err := h.store.Hit(ctx, "contact:ip:"+c.IP(), RateWindow)
 	if err != nil {
-		return err
+		return h.unavailable(c, f, err)
 	}
 	if n > RateMax {
 		c.Set(fiber.HeaderRetryAfter, "600")
@@ -155,13 +155,24 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusGone, f, nil, tr.T("WithdrawnText"))
 	}
 	if err != nil {
-		return err
+		return h.unavailable(c, f, err)
 	}
 	c.Cookie(&fiber.Cookie{
 		Name: "fl_sent", Value: e.Reference, Path: "/", MaxAge: 3600,
 		Secure: h.kit.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 	return c.Redirect("/"+lang.Code+"/contact/sent", fiber.StatusSeeOther)
+}
+
+// unavailable answers a form that could not be stored, PostgreSQL being
+// down or too slow, with the form again and everything typed in it, under
+// a banner asking to send it again in a few minutes: a failure never loses
+// input. Nothing was acknowledged, so nothing is lost if it is not resent.
+func (h *Handler) unavailable(c *fiber.Ctx, f Form, err error) error {
+	h.kit.Log.Error("contact: enquiry not stored; the form is shown again", "err", err)
+	c.Set(fiber.HeaderRetryAfter, "60")
+	tr := h.kit.Catalog.Translator(web.Lang(c).Code)
+	return h.render(c, fiber.StatusServiceUnavailable, f, nil, tr.T("ErrorServerTitle")+": "+tr.T("ErrorServerText"))
 }
 
 // errNotPublished is returned for information about a photo that is not
