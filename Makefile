@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := var/bin/familylinks
 
-.PHONY: help run test check build vet fmt bench bench-contact bench-gallery chaos clean
+.PHONY: help run test check build vet fmt bench bench-contact bench-gallery chaos k8s-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ bench-gallery: build ## gallery: 100k synthetic entries; times reindex (target 1
 
 chaos: build ## faults under a mixed load for 60 s: Meilisearch killed and restarted, PostgreSQL restarted, the site sent SIGTERM and restarted; no acknowledged enquiry may be lost and the index must match PostgreSQL afterwards (logs in var/chaos)
 	bash deploy/bench/chaos.sh
+
+k8s-check: ## validate deploy/k8s offline: strict decoding into the Kubernetes API types, plus cross-checks with the code (own module: deploy/k8s/check)
+	cd deploy/k8s/check && $(GO) test -count=1 ./...
 
 clean: ## remove build output and local data
 	rm -rf var/bin var/bench var/bin/bench-contact
