@@ -48,9 +48,24 @@ func (m *Metrics) Middleware(c *fiber.Ctx) error {
 		}
 	}
 	route := c.Route().Path
-	m.requests.WithLabelValues(route, c.Method(), strconv.Itoa(c.Response().StatusCode())).Inc()
+	m.requests.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(c.Response().StatusCode())).Inc()
 	m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// methodLabel names a request method for the metrics: a constant for the
+// standard methods, "other" for the rest. c.Method() points into a buffer
+// fasthttp reuses, so a label holding it changes under the registry (and
+// /metrics then fails); and a client must not add a series per method it
+// invents.
+func methodLabel(m string) string {
+	for _, k := range []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut, fiber.MethodDelete,
+		fiber.MethodPatch, fiber.MethodOptions, fiber.MethodTrace, fiber.MethodConnect} {
+		if m == k {
+			return k
+		}
+	}
+	return "other"
 }
 
 // Handler serves /metrics.
