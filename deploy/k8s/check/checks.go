@@ -1125,6 +1125,9 @@ func (c *checker) network() {
 		{pg, pg, 5432, tcp, true},
 		{pg, pg, 8000, tcp, true},
 		{operator, pg, 8000, tcp, true},
+		{prometheus, pg, 9187, tcp, true},
+		{prometheus, meili, 7700, tcp, false},
+		{prometheus, pg, 5432, tcp, false},
 
 		{strangerHere, site, sitePort, tcp, false},
 		{strangerThere, site, sitePort, tcp, false},
