@@ -103,17 +103,15 @@ func (w *Worker) Run(ctx context.Context) error {
 // claimed.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	w.defaults()
+	claimed := time.Now()
 	msgs, err := w.Store.claim(ctx, w.Batch, w.Lease)
 	if err != nil {
 		return 0, err
 	}
-	// The outcome is recorded even when ctx ends meanwhile (shutdown):
-	// otherwise a sent mail would be sent again when the lease expires.
-	rec := context.WithoutCancel(ctx)
 	for _, m := range msgs {
 		err := w.handle(ctx, m)
 		if err == nil {
-			err = w.Store.outboxDone(rec, m.ID)
+			err = w.record(ctx, claimed, func(ctx context.Context) error { return w.Store.outboxDone(ctx, m.ID) })
 			if err != nil {
 				w.Log.Error("outbox: mark done", "id", m.ID, "err", err)
 			}
@@ -121,11 +119,34 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}
 		delay := w.Backoff(m.Attempts)
 		w.Log.Warn("outbox: handler failed", "id", m.ID, "topic", m.Topic, "attempt", m.Attempts, "retry_in", delay.String(), "err", err)
-		if ferr := w.Store.outboxFailed(rec, m.ID, err.Error(), delay); ferr != nil {
+		ferr := w.record(ctx, claimed, func(ctx context.Context) error { return w.Store.outboxFailed(ctx, m.ID, err.Error(), delay) })
+		if ferr != nil {
 			w.Log.Error("outbox: record failure", "id", m.ID, "err", ferr)
 		}
 	}
 	return len(msgs), nil
+}
+
+// record writes the outcome of a message claimed at claimed. It is written
+// even when ctx ends meanwhile (shutdown): otherwise a sent mail would be
+// sent again when the lease expires. While PostgreSQL cannot be reached (a
+// restart, a failover) it tries again: until the outcome is written the
+// message stays leased to this worker, so giving up at once would hold it
+// back for the whole lease, and a handled one would then be handled again.
+// It gives up when ctx ends or three quarters of the lease are gone.
+func (w *Worker) record(ctx context.Context, claimed time.Time, write func(context.Context) error) error {
+	rec := context.WithoutCancel(ctx)
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := write(rec)
+		if err == nil || time.Since(claimed)+delay > w.Lease*3/4 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
 }
 
 func (w *Worker) handle(ctx context.Context, m OutboxMessage) (err error) {

@@ -303,3 +303,37 @@ func TestOutboxTwoWorkersNeverShare(t *testing.T) {
 		t.Errorf("pending: %d", pending)
 	}
 }
+
+// TestOutboxOutcomeRecordedOnceDatabaseAnswers: when the outcome of a
+// handled message cannot be written at first (here a lock holds the row
+// past the store's 5 s timeout, as a PostgreSQL restart would fail the
+// write), the worker writes it once it can, instead of leaving the message
+// leased for minutes and handling it again afterwards.
+func TestOutboxOutcomeRecordedOnceDatabaseAnswers(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	enqueue(t, s, "mail", 1)
+	calls := 0
+	w := &store.Worker{Store: s, Handlers: map[string]store.OutboxHandler{"mail": func(_ context.Context, m store.OutboxMessage) error {
+		calls++
+		tx, err := s.Pool().Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM outbox WHERE id = $1 FOR UPDATE`, m.ID); err != nil {
+			return err
+		}
+		time.AfterFunc(store.DefaultTimeout+500*time.Millisecond, func() { _ = tx.Rollback(ctx) })
+		return nil
+	}}}
+	if n, err := w.RunOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	rows, _ := s.OutboxRows(ctx)
+	if rows[0].DoneAt == nil {
+		t.Fatalf("the handled message was not marked done once the database answered: %+v", rows[0])
+	}
+	if n, _ := w.RunOnce(ctx); n != 0 || calls != 1 {
+		t.Errorf("handled %d times, claimed again %d", calls, n)
+	}
+}
