@@ -31,6 +31,7 @@ const (
 // requests to both, and each outbox message is handled once although both
 // replicas' workers run.
 func TestTwoReplicas(t *testing.T) {
+	t.Parallel()
 	e := newEngines(t)
 	mail := smtptest.Start(t, smtptest.Options{})
 	smtpURL := func(from string) string {
@@ -128,6 +129,9 @@ func TestTwoReplicas(t *testing.T) {
 		// Five failures spread over both replicas: the right password is
 		// now refused on each of them.
 		for _, r := range replicas {
+			// A fresh browser each: one that did sign in would be sent
+			// past the form.
+			c := newClient(t, c.IP)
 			if p := c.login(r.URL, r.URL, "throttled@croix-rouge.test", password); p.Status != http.StatusTooManyRequests {
 				t.Errorf("right password after %d failures over both replicas, on %s: status %d, want %d",
 					staff.MaxFailsPerEmail, r.Name, p.Status, http.StatusTooManyRequests)
