@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"slices"
@@ -22,6 +23,12 @@ import (
 
 // Media limits: requests per client address per minute.
 const MediaPerMinute = 300
+
+// SearchBudget is how long the gallery waits for Meilisearch before it
+// answers from PostgreSQL instead. A search takes milliseconds; a hung or
+// overloaded engine would otherwise hold every visitor for the search
+// client's whole timeout (measured by make chaos -meili-signal stop).
+const SearchBudget = time.Second
 
 // Public serves the gallery, its photo pages and its media.
 type Public struct {
@@ -133,7 +140,9 @@ func (h *Public) list(c *fiber.Ctx) error {
 	facets := map[string]map[string]int64{}
 	degraded := h.search == nil
 	if !degraded {
-		res, err := h.search.SearchFaces(ctx, q)
+		sctx, cancel := context.WithTimeout(ctx, SearchBudget)
+		res, err := h.search.SearchFaces(sctx, q)
+		cancel()
 		switch {
 		case errors.Is(err, search.ErrBadQuery):
 			return web.BadRequest(err)
