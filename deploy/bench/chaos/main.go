@@ -298,10 +298,28 @@ func run(cfg config) (code int, err error) {
 	if _, err := benchkit.Tool(bin, work, env, "", "staff", "add", "--email", "chaos@drk.example", "--society", "de", "--role", "caseworker"); err != nil {
 		return 2, err
 	}
+	// The throw-away cluster runs with synchronous_commit off for speed; a
+	// commit acknowledged then could vanish in a PostgreSQL crash
+	// (-pg-mode immediate), which production does not allow. On for this
+	// database, as in production: fsync stays off, which only an OS crash
+	// would show.
 	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	st, err := store.Open(sctx, stack.DatabaseURL)
-	cancel()
+	defer cancel()
+	conn, err := pgx.Connect(sctx, stack.DatabaseURL)
 	if err != nil {
+		return 2, err
+	}
+	_, err = conn.Exec(sctx, `ALTER DATABASE familylinks SET synchronous_commit = on`)
+	conn.Close(sctx)
+	if err != nil {
+		return 2, err
+	}
+	st, err := store.Open(sctx, stack.DatabaseURL)
+	if err != nil {
+		return 2, err
+	}
+	var pgSettings string
+	if err := st.Pool().QueryRow(sctx, `SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit')`).Scan(&pgSettings); err != nil {
 		return 2, err
 	}
 	defer st.Close()
@@ -625,6 +643,7 @@ func run(cfg config) (code int, err error) {
 	defer w.Flush()
 	fmt.Fprintf(w, "\nchaos: %d clients for %s on %d cores (PostgreSQL, Meilisearch, the site and the clients share them; machine %s busy)\n",
 		cfg.workers, elapsed.Round(time.Millisecond), runtime.NumCPU(), benchkit.Busy(cpu1, cpu0))
+	fmt.Fprintf(w, "PostgreSQL: throw-away cluster, %s (on for this database, as in production)\n", pgSettings)
 	fmt.Fprintf(w, "mix: country pages, gallery searches with filters, photo pages and their 320 px image, contact form GET+POST+confirmation; %d languages; a publisher publishing and withdrawing entries every %s\n",
 		len(langs), cfg.publishEvery)
 	fmt.Fprintf(w, "\nfaults\n")
@@ -692,13 +711,13 @@ func run(cfg config) (code int, err error) {
 		inflight := r.count(func(x *rec) bool { return x.start < f.at && x.end > f.at }, nil, 0)
 		fmt.Fprintf(w, "requests in flight when SIGTERM reached the site: %d, of which %d finished OK (graceful shutdown)", inflight.n, inflight.ok)
 		if inflight.n > inflight.ok {
-			fmt.Fprintf(w, "; failed: %s", classText(inflight.class))
+			fmt.Fprintf(w, "; failed: %s (refused: sent just as the listener closed, never reached the site)", classText(inflight.class))
 		}
 		fmt.Fprintln(w)
 	}
 
 	fmt.Fprintf(w, "\npublisher (direct store calls, as a caseworker's approval and withdrawal would): %s\n", pub.summary(windows))
-	fmt.Fprintf(w, "readyz states seen (every 100 ms): %s\n", probe.summary(windows))
+	fmt.Fprintf(w, "readyz states seen (every 100 ms, 5 s timeout as the Kubernetes probe): %s\n", probe.summary(windows))
 
 	fmt.Fprintf(w, "\ndurability check against PostgreSQL\n")
 	fmt.Fprintf(w, "  acknowledged enquiries (303 + fl_sent)  %d distinct", len(r.acked))
@@ -1047,7 +1066,8 @@ type readyProbe struct {
 }
 
 func (p *readyProbe) run(ctx context.Context, deadline time.Time) {
-	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	// 5 s, as the Kubernetes readiness probe waits (deploy/k8s).
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for ctx.Err() == nil && time.Now().Before(deadline) {
 		state := readyState(ctx, c, p.base)
 		if ctx.Err() != nil {
