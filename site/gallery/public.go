@@ -135,6 +135,16 @@ func (h *Public) list(c *fiber.Ctx) error {
 		return web.BadRequest(err)
 	}
 	ctx := c.UserContext()
+	// The reunited count does not depend on the search: it is asked for
+	// while Meilisearch answers, and read when the page is filled.
+	reunited := make(chan int64, 1)
+	go func() {
+		n, err := h.store.FamiliesReunited(ctx)
+		if err != nil {
+			h.kit.Log.Warn("gallery: reunited count", "err", err)
+		}
+		reunited <- n
+	}()
 	var entries []store.PublicEntry
 	var total int64
 	facets := map[string]map[string]int64{}
@@ -188,9 +198,7 @@ func (h *Public) list(c *fiber.Ctx) error {
 	page.Degraded = degraded
 	page.NoIndex = page.Filtered || q.Page > 1
 	page.Pages = int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
-	if n, err := h.store.FamiliesReunited(ctx); err == nil {
-		page.Reunited = n
-	}
+	page.Reunited = <-reunited
 	for _, e := range entries {
 		page.Cards = append(page.Cards, h.card(lang.Code, e))
 	}
