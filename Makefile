@@ -11,10 +11,11 @@ help: ## list the targets
 run: build ## the whole stack: PostgreSQL and Meilisearch under ./var (unless DATABASE_URL and MEILI_URL are set), then the site at http://127.0.0.1:8080
 	$(BIN) dev
 
-test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch and in Debian's Chromium (installed if missing); plus vet, gofmt and the content check
+test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch and in Debian's Chromium (installed if missing); plus vet, gofmt, the content check and k8s-check
 	@test -z "$$(gofmt -l cmd site content locales search deploy)" || { gofmt -l cmd site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(BIN) check
+	$(MAKE) k8s-check
 	bash deploy/scripts/require-browser.sh
 	$(BIN) testenv -- bash -c '$(GO) test -race -count=1 ./... && $(GO) test -count=1 -run "^$$" -fuzz FuzzContactForm -fuzztime 15s ./site/contact/'
 
