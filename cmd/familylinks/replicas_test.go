@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -162,20 +163,40 @@ func TestTwoReplicas(t *testing.T) {
 		release()
 
 		var rows []store.OutboxRow
-		waitFor(t, 2*time.Minute, "every outbox message handled", func() bool {
+		// Generous: every test package shares the one Meilisearch, and its
+		// task queue, in make test.
+		waitFor(t, 5*time.Minute, "every outbox message handled", func() bool {
 			rows, err = st.OutboxRows(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
 			return !slices.ContainsFunc(rows, func(r store.OutboxRow) bool { return r.DoneAt == nil })
 		})
+		// Each claim counts an attempt, and each attempt that fails is
+		// logged by the replica that made it (a busy Meilisearch may time a
+		// task out): a message claimed twice at once shows as an attempt
+		// more than one plus its logged failures.
+		failed := map[int64]int{}
+		for _, r := range replicas {
+			for _, line := range strings.Split(r.out.String(), "\n") {
+				var l struct {
+					Msg string `json:"msg"`
+					ID  int64  `json:"id"`
+				}
+				if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "outbox: handler failed" {
+					failed[l.ID]++
+				}
+			}
+		}
 		topics := map[string]int{}
 		for _, r := range rows {
 			topics[r.Topic]++
-			// A message claimed twice would have been counted twice.
-			if r.Attempts != 1 || r.LastError != nil {
-				t.Errorf("outbox %d (%s): %d attempts, last error %v; want 1 attempt and no error", r.ID, r.Topic, r.Attempts, deref(r.LastError))
+			if r.Attempts != 1+failed[r.ID] {
+				t.Errorf("outbox %d (%s): %d attempts, %d failures logged; want one attempt more than failures", r.ID, r.Topic, r.Attempts, failed[r.ID])
 			}
+		}
+		if len(failed) > 0 {
+			t.Logf("handler failures, retried: %v", failed)
 		}
 
 		// Every enquiry, from every subtest, was notified exactly once.
@@ -250,11 +271,4 @@ func cardRefs(body string) []string {
 		out = append(out, m[1])
 	}
 	return out
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

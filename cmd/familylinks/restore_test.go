@@ -141,7 +141,8 @@ func TestBackupRestore(t *testing.T) {
 		}
 		sent[ref] = typed{name, msg}
 	}
-	waitFor(t, time.Minute, "the outbox to index every entry (check-index)", func() bool {
+	// Generous: in make test every package shares the one Meilisearch.
+	waitFor(t, 5*time.Minute, "the outbox to index every entry (check-index)", func() bool {
 		_, err := tryRun(t, env, "", "check-index")
 		return err == nil
 	})
