@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Error is an error that a handler returns to choose the status and the
@@ -83,6 +84,12 @@ func classify(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	// Text PostgreSQL cannot hold (invalid UTF-8, a NUL byte) can only have
+	// come from the request: no record matches it and none can store it.
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == pgInvalidText || pe.Code == pgUntranslatable) {
+		return &Error{Status: fiber.StatusBadRequest, Title: "ErrorBadRequestTitle", Text: "ErrorBadRequestText", Err: err}
+	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		switch {
@@ -96,6 +103,14 @@ func classify(err error) *Error {
 	}
 	return &Error{Status: fiber.StatusInternalServerError, Title: "ErrorServerTitle", Text: "ErrorServerText", Err: err}
 }
+
+// PostgreSQL error codes of text it refuses: character_not_in_repertoire
+// (invalid UTF-8 or NUL in a text value) and untranslatable_character
+// (\u0000 in JSON).
+const (
+	pgInvalidText    = "22021"
+	pgUntranslatable = "22P05"
+)
 
 func firstSegment(p string) string {
 	p = strings.TrimPrefix(p, "/")
