@@ -171,8 +171,8 @@ func (h *Public) list(c *fiber.Ctx) error {
 				return err
 			}
 			for _, hit := range res.Hits {
-				if live[hit.Ref] {
-					entries = append(entries, store.PublicEntry{Ref: hit.Ref, Gender: hit.Gender, AgeGroup: hit.AgeGroup,
+				if demo, ok := live[hit.Ref]; ok {
+					entries = append(entries, store.PublicEntry{Ref: hit.Ref, Demo: demo, Gender: hit.Gender, AgeGroup: hit.AgeGroup,
 						Seeking: hit.Seeking, Origin: hit.Origin, Languages: hit.Languages, PublishedAt: time.Unix(hit.PublishedAt, 0)})
 				}
 			}

@@ -178,6 +178,24 @@ func TestDemoEntries(t *testing.T) {
 	if img := b.Get("/media/" + refs[0] + "/320.jpg"); img.Status != 200 {
 		t.Errorf("demo photo: %d", img.Status)
 	}
+
+	// The same gallery answered by Meilisearch marks them too.
+	sc := searchClient(t)
+	es := sitetest.New(t, sc)
+	if _, err := gallery.SeedDemo(ctx, es.Store, es.Keys, 3); err != nil {
+		t.Fatal(err)
+	}
+	x := &gallery.Indexer{Store: es.Store, Search: sc, Catalog: es.Catalog}
+	w := &store.Worker{Store: es.Store, Handlers: x.Handlers(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list = es.Browser(t).Get("/en/trace-the-face")
+	if refs := cards(list); len(refs) != 3 || strings.Contains(list.Body, es.Catalog.Translator("en").T("GalleryDegraded")) ||
+		strings.Count(list.Body, es.Catalog.Translator("en").T("GalleryDemo")) != 3 {
+		t.Errorf("demo entries found through Meilisearch: %v, with %d demo marks, want 3", refs,
+			strings.Count(list.Body, es.Catalog.Translator("en").T("GalleryDemo")))
+	}
 }
 
 // TestGalleryInEveryLanguage renders the gallery and a photo page in all ten

@@ -260,20 +260,25 @@ func (s *Store) PublicEntryByRef(ctx context.Context, ref string) (PublicEntry, 
 // ErrWithdrawn is returned for an entry that was published and is no more.
 var ErrWithdrawn = errors.New("store: withdrawn")
 
-// PublishedRefs returns which of refs are published now: the check made
-// before a search hit is shown, so that a withdrawal is seen at once even
-// while the index lags.
+// PublishedRefs returns which of refs are published now, each with whether
+// it is a demo entry: the check made before a search hit is shown, so that
+// a withdrawal is seen at once even while the index lags. A ref that is not
+// published is absent from the map.
 func (s *Store) PublishedRefs(ctx context.Context, refs []string) (map[string]bool, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	rows, _ := s.pool.Query(ctx, `SELECT ref FROM gallery_entries WHERE ref = ANY($1) AND status = 'published'`, refs)
-	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	rows, _ := s.pool.Query(ctx, `SELECT ref, demo FROM gallery_entries WHERE ref = ANY($1) AND status = 'published'`, refs)
+	type row struct {
+		Ref  string `db:"ref"`
+		Demo bool   `db:"demo"`
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
 	if err != nil {
 		return nil, fmt.Errorf("store: published refs: %w", err)
 	}
 	out := make(map[string]bool, len(got))
 	for _, r := range got {
-		out[r] = true
+		out[r.Ref] = r.Demo
 	}
 	return out, nil
 }
