@@ -3,11 +3,18 @@ package photo
 import (
 	"bytes"
 	"encoding/binary"
+	"image"
+	"image/color"
 	"testing"
 )
 
 // FuzzProcess: whatever the bytes, Process must not panic, must refuse with
-// one of the package's errors or return clean derivatives.
+// one of the package's errors or return clean derivatives: bare JPEGs (no
+// EXIF, APP1 or comment), at most len(Widths()) of them, widths increasing
+// and never past the largest width, the image's aspect ratio kept (turned
+// or not), never upscaled, each within the upload size limit. Seeds in
+// testdata/fuzz/FuzzProcess add truncated files and a JPEG declaring
+// 65500×65500 pixels.
 func FuzzProcess(f *testing.F) {
 	be, le := binary.BigEndian, binary.LittleEndian
 	jpg := encodeJPEG(f, quadrants(200, 240))
@@ -18,7 +25,14 @@ func FuzzProcess(f *testing.F) {
 	f.Add(p)
 	f.Add(withPNGChunk(f, p, pngChunk("eXIf", gpsTIFF(le, 8))))
 	f.Add(bombPNG(f, 100000, 100000))
+	f.Add(bombPNG(f, 200, 70000)) // one side past what JPEG can hold
+	f.Add(jpg[:len(jpg)/2])       // cut off in the scan
+	f.Add(p[:len(p)-20])          // cut off before IEND
+	f.Add(encodeJPEG(f, gray(1400, 220)))
+	f.Add(encodePNG(f, paletted(220, 300)))
+	f.Add(encodePNG(f, image.NewNRGBA64(image.Rect(0, 0, 210, 205))))
 	f.Add([]byte("GIF89a"))
+	f.Add([]byte("\xff\xd8\xff"))
 	f.Add([]byte{})
 
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -35,6 +49,11 @@ func FuzzProcess(f *testing.F) {
 		if len(ds) == 0 || len(ds) > len(Widths()) {
 			t.Fatalf("%d derivatives", len(ds))
 		}
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("accepted, but its header does not decode: %v", err)
+		}
+		widest := Widths()[len(Widths())-1]
 		for i, d := range ds {
 			// checkClean: a bare JPEG header, no "Exif" before the scan
 			// data and no EXIF header anywhere. (A bare four-byte "Exif"
@@ -43,6 +62,40 @@ func FuzzProcess(f *testing.F) {
 			if i > 0 && d.Width <= ds[i-1].Width {
 				t.Fatalf("widths not increasing: %v", sizes(ds))
 			}
+			if d.Width > widest || len(d.JPEG) > MaxBytes {
+				t.Fatalf("derivative %d×%d of %d bytes is past the limits", d.Width, d.Height, len(d.JPEG))
+			}
+			if !keepsShape(d, cfg.Width, cfg.Height) && !keepsShape(d, cfg.Height, cfg.Width) {
+				t.Fatalf("derivative %d×%d of a %d×%d image: upscaled or out of shape", d.Width, d.Height, cfg.Width, cfg.Height)
+			}
 		}
 	})
+}
+
+// keepsShape reports whether d is the w×h image scaled down, its height
+// rounded to the nearest pixel.
+func keepsShape(d Derivative, w, h int) bool {
+	if d.Width > w || d.Height > h {
+		return false
+	}
+	diff := int64(d.Height)*int64(w) - int64(h)*int64(d.Width) // w·(height − exact height)
+	return diff <= int64(w) && diff >= -int64(w)
+}
+
+// gray is a w×h grey gradient.
+func gray(w, h int) *image.Gray {
+	m := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i)
+	}
+	return m
+}
+
+// paletted is a w×h two-colour paletted image.
+func paletted(w, h int) *image.Paletted {
+	m := image.NewPaletted(image.Rect(0, 0, w, h), color.Palette{red, blue})
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i % 2)
+	}
+	return m
 }
