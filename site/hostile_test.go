@@ -316,7 +316,7 @@ func (h *hostile) run(t *testing.T, cl *hostileClient) {
 	}
 	for _, p := range h.paths {
 		for _, m := range []string{"GET", "HEAD", "POST"} {
-			h.check(t, cl, request{method: m, uri: p, what: "raw target"})
+			h.check(t, cl, request{method: m, uri: p, what: "raw target", target: true})
 		}
 	}
 	// Pages that show what was stored, read after every post.
@@ -613,6 +613,7 @@ type request struct {
 	want              int  // the status required, when one is
 	weird             bool // a method no route has
 	payload           bool // the body carries a payload
+	target            bool // a raw target from paths.txt: it must reach no file
 }
 
 // check sends a request and records what is wrong with the answer.
@@ -672,6 +673,18 @@ func (h *hostile) check(t *testing.T, cl *hostileClient, rq request) {
 		loc := res.Header.Get("Location")
 		if !(strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && !strings.HasPrefix(loc, `/\`)) && !strings.HasPrefix(loc, sitetest.BaseURL+"/") {
 			h.fail(t, cl, "%s: redirect to %q, off the site", desc, loc)
+		}
+	}
+	if rq.target {
+		// Nothing outside what the site serves: not its source, not the
+		// system's files.
+		for _, s := range []string{"module github.com/familylinks", "package static", "root:x:0:0", "[fonts]"} {
+			if bytes.Contains(raw, []byte(s)) {
+				h.fail(t, cl, "%s: the answer holds a file from outside the site (%q)", desc, s)
+			}
+		}
+		if (strings.Contains(rq.uri, "..") || strings.Contains(strings.ToLower(rq.uri), "%2e%2e")) && st == http.StatusOK {
+			h.fail(t, cl, "%s: a traversal answered 200", desc)
 		}
 	}
 	if rq.weird && bytes.Contains(raw, []byte("<flx-x>")) {
