@@ -112,6 +112,11 @@ func (m *meiliServer) launch() error {
 		"--db-path", filepath.Join(m.dir, "data.ms"),
 		"--dump-dir", filepath.Join(m.dir, "dumps"),
 		"--snapshot-dir", filepath.Join(m.dir, "snapshots"),
+		// By default Meilisearch indexes on half of the cores and keeps the
+		// rest for searches. On a 2-core machine that is one thread, and a
+		// reindex of 100,000 entries took 18.8 s against 12.2 s with both
+		// (make bench-gallery). Production does the same: deploy/README.md.
+		"--max-indexing-threads", strconv.Itoa(runtime.NumCPU()),
 	)
 	// Meilisearch reads ./config.toml and MEILI_* variables: start it where
 	// no stray config can be, with none of the developer's MEILI_* settings.
