@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"net"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -70,6 +72,9 @@ func (k *Kit) ErrorHandler(c *fiber.Ctx, err error) error {
 		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if e.Status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "60")
+	}
 	body, rerr := k.Views.Execute("errors/error", page)
 	if rerr != nil {
 		k.Log.Error("error page failed", "err", rerr)
@@ -90,6 +95,9 @@ func classify(err error) *Error {
 	if errors.As(err, &pe) && (pe.Code == pgInvalidText || pe.Code == pgUntranslatable) {
 		return &Error{Status: fiber.StatusBadRequest, Title: "ErrorBadRequestTitle", Text: "ErrorBadRequestText", Err: err}
 	}
+	if unavailable(err) {
+		return &Error{Status: fiber.StatusServiceUnavailable, Title: "ErrorServerTitle", Text: "ErrorServerText", Err: err}
+	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		switch {
@@ -102,6 +110,25 @@ func classify(err error) *Error {
 		}
 	}
 	return &Error{Status: fiber.StatusInternalServerError, Title: "ErrorServerTitle", Text: "ErrorServerText", Err: err}
+}
+
+// unavailable reports whether err says that PostgreSQL could not be reached
+// or did not answer in time, rather than that something is wrong with the
+// request or the code: it is down, restarting, or overloaded, and the same
+// request will work again shortly.
+func unavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down or starting up.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
 }
 
 // PostgreSQL error codes of text it refuses: character_not_in_repertoire
