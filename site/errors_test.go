@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"encoding/xml"
 	"io"
+	"io/fs"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
+	"github.com/familylinks/familylinks/site/static"
 	"github.com/familylinks/familylinks/site/web"
 )
 
@@ -59,7 +61,7 @@ func TestNotFoundIsLocalized(t *testing.T) {
 func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
 	want := map[string]string{
-		"Content-Security-Policy":      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+		"Content-Security-Policy":      "default-src 'none'; style-src 'self' " + web.StyleHash(siteCSS(t)) + "; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 		"Strict-Transport-Security":    "max-age=63072000; includeSubDomains",
 		"X-Content-Type-Options":       "nosniff",
 		"X-Frame-Options":              "DENY",
@@ -67,11 +69,20 @@ func TestSecurityHeaders(t *testing.T) {
 		"Cross-Origin-Opener-Policy":   "same-origin",
 		"Cross-Origin-Resource-Policy": "same-origin",
 	}
-	if got := web.CSP(web.CSPDirectives()); got != want["Content-Security-Policy"] {
+	if got := web.CSP(web.CSPDirectives(web.StyleHash(siteCSS(t)))); got != want["Content-Security-Policy"] {
 		t.Errorf("CSP built as %q", got)
 	}
-	css := e.get(t, "/en/")
-	cssURL := attr(one(t, parse(t, css.body), "link[rel=stylesheet]"), "href")
+	// Public pages carry the stylesheet inline, allowed by its hash: the
+	// bytes in <style> must be exactly the ones hashed, or browsers drop
+	// the whole style.
+	for _, url := range []string{"/en/", "/ar/countries/sy", "/ti/trace-the-face"} {
+		style := one(t, parse(t, e.get(t, url).body), "style")
+		if style.FirstChild == nil || web.StyleHash(style.FirstChild.Data) != web.StyleHash(siteCSS(t)) {
+			t.Errorf("%s: the inline style is not site.css as hashed in the CSP", url)
+		}
+	}
+	// The back office links the stylesheet.
+	cssURL := assetURL(t, "site.css")
 	for _, url := range []string{"/", "/en/", "/ar/countries/sy", "/en/countries/zz", cssURL, "/healthz", "/sitemap.xml"} {
 		res := e.get(t, url)
 		for k, v := range want {
@@ -124,11 +135,30 @@ func TestCachedPagesCompressedWithETag(t *testing.T) {
 	}
 }
 
+// assetURL is the content-hash URL of an embedded static file.
+func assetURL(t *testing.T, name string) string {
+	t.Helper()
+	a, err := web.LoadAssets(static.FS)
+	if err != nil || a.URL(name) == "" {
+		t.Fatalf("no asset %s: %v", name, err)
+	}
+	return a.URL(name)
+}
+
+// siteCSS is the stylesheet as embedded.
+func siteCSS(t *testing.T) string {
+	t.Helper()
+	b, err := fs.ReadFile(static.FS, "site.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestStaticAssetsImmutable(t *testing.T) {
 	e := newEnv(t)
 	doc := parse(t, e.get(t, "/en/").body)
-	for _, sel := range []string{"link[rel=stylesheet]", "link[rel=icon]"} {
-		url := attr(one(t, doc, sel), "href")
+	for _, url := range []string{assetURL(t, "site.css"), attr(one(t, doc, "link[rel=icon]"), "href")} {
 		res := e.get(t, url, "Accept-Encoding", "br")
 		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
 			t.Errorf("%s: %d %q", url, res.StatusCode, res.Header.Get("Cache-Control"))

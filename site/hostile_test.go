@@ -126,10 +126,10 @@ func newHostile(t *testing.T) *hostile {
 	h.anaID, h.boID = ana.ID, bo.ID
 	h.enquiry = h.freshEnquiry(t)
 	h.entry = h.publish(t, sc)
-	home := e.Browser(t).Get("/en/")
-	m := regexp.MustCompile(`href="(/static/[^"]+\.css)"`).FindStringSubmatch(home.Body)
+	login := e.Browser(t).Get("/staff/login")
+	m := regexp.MustCompile(`href="(/static/[^"]+\.css)"`).FindStringSubmatch(login.Body)
 	if m == nil {
-		t.Fatal("no stylesheet on the home page")
+		t.Fatal("no stylesheet on the staff sign-in page")
 	}
 	h.cssURL = m[1]
 	return h

@@ -5,6 +5,7 @@ package site
 import (
 	"crypto/rand"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		SecureCookies: strings.HasPrefix(base, "https://"),
 		Views:         v,
 		Pages:         &web.Cache{},
-		Assets:        web.Assets{CSS: assets.URL("site.css"), Icon: assets.URL("icon.svg")},
+		Assets:        web.Assets{CSS: assets.URL("site.css"), Icon: assets.URL("icon.svg"), Style: template.CSS(assets.Text("site.css"))},
 		Log:           deps.Log,
 	}
 	app := fiber.New(fiber.Config{
@@ -101,7 +102,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 
 	// Middleware, in order: security headers on every response, errors
 	// too; then metrics, which also renders errors so it counts their status.
-	app.Use(web.SecurityMiddleware())
+	app.Use(web.SecurityMiddleware(web.StyleHash(assets.Text("site.css"))))
 	app.Use(metrics.Middleware)
 
 	// Routes outside any language.

@@ -2,8 +2,10 @@ package web
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"mime"
 	"path"
@@ -13,10 +15,23 @@ import (
 )
 
 // Assets are the URLs of the static files, each carrying a hash of its
-// content so that it can be cached for a year.
+// content so that it can be cached for a year, and the stylesheet itself,
+// which public pages carry inline.
 type Assets struct {
 	CSS  string
 	Icon string
+	// Style is site.css, for a <style> element: on a slow connection a
+	// page that brings its stylesheet is drawn one round trip sooner than
+	// one that must fetch it (2 s on emulated slow 3G), for about 2.3 KB
+	// more per page. The Content-Security-Policy allows exactly these bytes
+	// by their hash (StyleHash).
+	Style template.CSS
+}
+
+// StyleHash is the CSP source that allows an inline style of exactly css.
+func StyleHash(css string) string {
+	sum := sha256.Sum256([]byte(css))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
 // AssetServer serves the embedded static files under content-hash URLs.
@@ -51,6 +66,14 @@ func LoadAssets(fsys fs.FS) (*AssetServer, error) {
 		return nil, fmt.Errorf("web: assets: %w", err)
 	}
 	return s, nil
+}
+
+// Text returns the content of a file, or "" if there is none.
+func (s *AssetServer) Text(name string) string {
+	if e, ok := s.byURL[s.urls[name]]; ok {
+		return string(e.Body())
+	}
+	return ""
 }
 
 // URL returns the content-hash URL of a file, or "" if there is none.

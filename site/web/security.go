@@ -14,10 +14,11 @@ type Directive struct {
 
 // CSPDirectives is the site's policy: nothing from anywhere but this
 // origin, no script at all, no framing, no plugins, forms only to us.
-func CSPDirectives() []Directive {
+// Inline styles are allowed only by the hashes given (StyleHash).
+func CSPDirectives(styleHashes ...string) []Directive {
 	return []Directive{
 		{"default-src", []string{"'none'"}},
-		{"style-src", []string{"'self'"}},
+		{"style-src", append([]string{"'self'"}, styleHashes...)},
 		{"img-src", []string{"'self'"}},
 		{"form-action", []string{"'self'"}},
 		{"base-uri", []string{"'none'"}},
@@ -35,9 +36,9 @@ func CSP(ds []Directive) string {
 }
 
 // SecurityHeaders returns the headers every response carries.
-func SecurityHeaders() map[string]string {
+func SecurityHeaders(styleHashes ...string) map[string]string {
 	return map[string]string{
-		"Content-Security-Policy":      CSP(CSPDirectives()),
+		"Content-Security-Policy":      CSP(CSPDirectives(styleHashes...)),
 		"Strict-Transport-Security":    "max-age=63072000; includeSubDomains",
 		"X-Content-Type-Options":       "nosniff",
 		"X-Frame-Options":              "DENY",
@@ -49,8 +50,8 @@ func SecurityHeaders() map[string]string {
 }
 
 // SecurityMiddleware sets SecurityHeaders on every response, errors included.
-func SecurityMiddleware() fiber.Handler {
-	headers := SecurityHeaders()
+func SecurityMiddleware(styleHashes ...string) fiber.Handler {
+	headers := SecurityHeaders(styleHashes...)
 	return func(c *fiber.Ctx) error {
 		for k, v := range headers {
 			c.Set(k, v)
