@@ -226,7 +226,7 @@ func (h *Public) list(c *fiber.Ctx) error {
 		page.NextURL = link(q.Page + 1)
 	}
 	page.ClearURL = base
-	return web.Render(c, h.kit.Views, "gallery/list", page)
+	return web.RenderCompressed(c, h.kit.Views, "gallery/list", page)
 }
 
 // card builds a grid card in a language.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/sitetest"
@@ -215,5 +216,32 @@ func TestGalleryInEveryLanguage(t *testing.T) {
 				t.Errorf("%s%s: %d", l.Code, p, r.Status)
 			}
 		}
+	}
+}
+
+// TestGalleryCompressed: the gallery, which carries no secret, is sent
+// compressed to a phone that accepts it; the photo page, which carries the
+// information form's CSRF token, is not (BREACH).
+func TestGalleryCompressed(t *testing.T) {
+	e := sitetest.New(t)
+	e.Account(t, "a@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "b@drk.example", "de", store.RoleCaseworker)
+	e.Publish(t, "TTF-7Q4K2", "female", "af", "mother")
+	b := e.Browser(t)
+	b.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	list := b.Get("/so/trace-the-face")
+	if list.Status != 200 || list.Header.Get("Content-Encoding") != "br" || !strings.Contains(list.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("gallery: %d, Content-Encoding %q, Vary %q; want 200 in brotli, varying by Accept-Encoding",
+			list.Status, list.Header.Get("Content-Encoding"), list.Header.Get("Vary"))
+	}
+	body, err := io.ReadAll(brotli.NewReader(strings.NewReader(list.Body)))
+	if err != nil || !strings.Contains(string(body), "TTF-7Q4K2") {
+		t.Fatalf("the compressed gallery does not decode to the page: %v", err)
+	}
+	if len(list.Body)*2 > len(body) {
+		t.Errorf("compressed %d bytes to %d", len(body), len(list.Body))
+	}
+	if show := b.Get("/so/trace-the-face/TTF-7Q4K2"); show.Status != 200 || show.Header.Get("Content-Encoding") != "" {
+		t.Errorf("photo page with its CSRF token: %d, Content-Encoding %q; want it uncompressed", show.Status, show.Header.Get("Content-Encoding"))
 	}
 }

@@ -70,6 +70,30 @@ func Render(c *fiber.Ctx, v *Views, name string, data any) error {
 	return c.Send(b)
 }
 
+// RenderCompressed is Render for a page that carries no secret (no CSRF
+// token, nothing personal): it is compressed when the client accepts it,
+// at a level fast enough for every request. A page with a token stays
+// uncompressed, so that its size cannot leak the token (BREACH).
+func RenderCompressed(c *fiber.Ctx, v *Views, name string, data any) error {
+	b, err := v.Execute(name, data)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	h := &c.Request().Header
+	switch {
+	case h.HasAcceptEncoding("br"):
+		c.Set(fiber.HeaderContentEncoding, "br")
+		return c.Send(compressBrotliLevel(b, 4))
+	case h.HasAcceptEncoding("gzip"):
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		return c.Send(compressGzipLevel(b, 5))
+	}
+	return c.Send(b)
+}
+
 // Cached serves a page that is the same for every visitor: rendered on first
 // use under key, then served from memory. key must be built from validated
 // values only.
