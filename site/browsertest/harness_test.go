@@ -224,14 +224,24 @@ func (b *Tab) Click(sel string) {
 	b.run(chromedp.Click(sel, chromedp.ByQuery, chromedp.NodeVisible))
 }
 
-// Follow clicks a link or a submit button and waits for the next page: the
-// old page is marked first, so its own heading is not taken for the new one.
+// Follow clicks a link or a submit button and waits for the next page.
 func (b *Tab) Follow(sel string) {
+	b.t.Helper()
+	b.leave(chromedp.Click(sel, chromedp.ByQuery, chromedp.NodeVisible))
+}
+
+// leave runs an action that opens another page, and waits for that page:
+// the old page is marked first, so its own heading is not taken for the
+// new one.
+func (b *Tab) leave(act chromedp.Action) {
 	b.t.Helper()
 	b.run(
 		chromedp.SetAttributeValue("html", "data-left", "1", chromedp.ByQuery),
-		chromedp.Click(sel, chromedp.ByQuery, chromedp.NodeVisible),
+		act,
 		chromedp.WaitReady("html:not([data-left]) h1", chromedp.ByQuery),
+		// The heading can be there before the page has finished loading;
+		// nodes read before then may be gone once it has.
+		chromedp.Poll(`document.readyState === "complete"`, nil, chromedp.WithPollingTimeout(30*time.Second)),
 	)
 }
 

@@ -205,12 +205,7 @@ func (b *Tab) login(email string) {
 func TestJourneyGallery(t *testing.T) {
 	needBrowser(t)
 	s := newLiveSite(t)
-	e := s.Env
-	e.Account(t, "a@drk.example", "de", store.RoleCaseworker)
-	e.Account(t, "b@drk.example", "de", store.RoleCaseworker)
-	e.Publish(t, "TTF-7Q4K2", "female", "af", "mother", "brother")
-	e.Publish(t, "TTF-2B8MX", "male", "af", "father")
-	e.Publish(t, "TTF-9PL3D", "female", "so", "mother")
+	galleryFixture(t, s)
 	for _, v := range journeyVariants {
 		t.Run(v.name(), func(t *testing.T) {
 			lang := v.lang
