@@ -61,13 +61,22 @@ func (v *Views) Execute(name string, data any) ([]byte, error) {
 
 // Render renders a page that differs per request and sends it.
 func Render(c *fiber.Ctx, v *Views, name string, data any) error {
-	b, err := v.Execute(name, data)
+	b, err := execute(c, v, name, data)
 	if err != nil {
 		return err
 	}
+	return c.Send(b)
+}
+
+// execute renders a page and sets the headers every rendered page has.
+func execute(c *fiber.Ctx, v *Views, name string, data any) ([]byte, error) {
+	b, err := v.Execute(name, data)
+	if err != nil {
+		return nil, err
+	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-cache")
-	return c.Send(b)
+	return b, nil
 }
 
 // RenderCompressed is Render for a page that carries no secret (no CSRF
@@ -75,12 +84,10 @@ func Render(c *fiber.Ctx, v *Views, name string, data any) error {
 // at a level fast enough for every request. A page with a token stays
 // uncompressed, so that its size cannot leak the token (BREACH).
 func RenderCompressed(c *fiber.Ctx, v *Views, name string, data any) error {
-	b, err := v.Execute(name, data)
+	b, err := execute(c, v, name, data)
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
 	h := &c.Request().Header
 	switch {
