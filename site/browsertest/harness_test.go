@@ -239,10 +239,29 @@ func (b *Tab) leave(act chromedp.Action) {
 		chromedp.SetAttributeValue("html", "data-left", "1", chromedp.ByQuery),
 		act,
 		chromedp.WaitReady("html:not([data-left]) h1", chromedp.ByQuery),
-		// The heading can be there before the page has finished loading;
-		// nodes read before then may be gone once it has.
-		chromedp.Poll(`document.readyState === "complete"`, nil, chromedp.WithPollingTimeout(30*time.Second)),
 	)
+	// The heading can be there before the page has finished loading;
+	// nodes read before then may be gone once it has.
+	b.until(`document.readyState === "complete"`)
+}
+
+// until evaluates cond until it is true, for at most 30 s. The polling is
+// done from here, not in the page: chromedp.Poll runs on the page's timers,
+// which never fire while JavaScript is off.
+func (b *Tab) until(cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var ok bool
+		b.run(chromedp.Evaluate(cond, &ok))
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: still not true after 30 s: %s", b.name, cond)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Type types text into a field, as keys.

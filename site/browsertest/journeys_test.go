@@ -233,10 +233,7 @@ func TestJourneyGallery(t *testing.T) {
 			if h := b.Text("h1"); !strings.Contains(h, "TTF-7Q4K2") {
 				t.Fatalf("the photo page's heading is %q", h)
 			}
-			if err := chromedp.Run(b.ctx, chromedp.Poll(`[...document.images].filter(i => i.src.includes("/media/")).every(i => i.complete && i.naturalWidth > 0)`,
-				nil, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-				t.Errorf("the photo did not load: %v", err)
-			}
+			b.until(`[...document.images].filter(i => i.src.includes("/media/")).every(i => i.complete && i.naturalWidth > 0)`)
 			b.Shot("photo")
 			b.Type("#f-message", p.Message)
 			b.Type("#f-name", p.Name)
