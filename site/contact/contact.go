@@ -116,7 +116,13 @@ func (h *Handler) render(c *fiber.Ctx, status int, f Form, errs map[string]Field
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(status).Send(b)
+	c.Status(status)
+	if c.Method() == fiber.MethodGet {
+		// An empty form: its one secret is the salted token.
+		return web.SendCompressed(c, b)
+	}
+	// A form sent back with what the person typed stays uncompressed.
+	return c.Send(b)
 }
 
 func (h *Handler) submit(c *fiber.Ctx) error {

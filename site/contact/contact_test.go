@@ -181,6 +181,23 @@ func TestCSRFHoneypotAndRateLimit(t *testing.T) {
 	if res := b.Do("POST", "/en/contact", in); res.Status != http.StatusForbidden {
 		t.Errorf("another browser's token: %d", res.Status)
 	}
+	// Every page carries a token of its own, even within one second, so a
+	// compressed page's size cannot give it away (BREACH); each is valid,
+	// and one whose salt is changed is not.
+	t1, t2 := sitetest.CSRF(t, b.Get("/en/contact")), sitetest.CSRF(t, b.Get("/en/contact"))
+	if t1 == t2 {
+		t.Errorf("two pages carry the same token %q", t1)
+	}
+	parts := strings.Split(t1, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q", t1)
+	}
+	salt := []byte(parts[1])
+	salt[0] ^= 1
+	in.Set("_csrf", parts[0]+"."+string(salt)+"."+parts[2])
+	if res := b.Do("POST", "/en/contact", in); res.Status != http.StatusForbidden {
+		t.Errorf("a token with its salt changed: %d", res.Status)
+	}
 	trap := valid("de")
 	trap.Set("website", "http://spam.example")
 	if res := submit(t, b, "en", trap); res.Status != http.StatusUnprocessableEntity {

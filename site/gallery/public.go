@@ -325,7 +325,7 @@ func (h *Public) show(c *fiber.Ctx) error {
 	for _, l := range h.kit.Catalog.Languages() {
 		p.Form.Languages = append(p.Form.Languages, contact.Option{Value: l.Code, Label: l.Name, Selected: l.Code == lang.Code})
 	}
-	return web.Render(c, h.kit.Views, "gallery/show", p)
+	return web.RenderCompressed(c, h.kit.Views, "gallery/show", p)
 }
 
 func (h *Public) media(c *fiber.Ctx) error {

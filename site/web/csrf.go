@@ -62,31 +62,48 @@ func (x *CSRF) Token(c *fiber.Ctx) string {
 	return x.sign(nonce, time.Now())
 }
 
+// sign makes a token for nonce at a time. The salt is fresh for every
+// token, so no two pages carry the same one, even within a second: that is
+// what lets a page with a token be compressed without its size giving the
+// token away (BREACH).
 func (x *CSRF) sign(nonce string, at time.Time) string {
+	salt := make([]byte, 9)
+	_, _ = rand.Read(salt)
+	return x.mac(nonce, at, salt)
+}
+
+func (x *CSRF) mac(nonce string, at time.Time, salt []byte) string {
 	ts := make([]byte, 8)
 	binary.BigEndian.PutUint64(ts, uint64(at.Unix()))
 	m := hmac.New(sha256.New, x.Secret)
 	m.Write(ts)
+	m.Write(salt)
 	m.Write([]byte(nonce))
-	return base64.RawURLEncoding.EncodeToString(ts) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(ts) + "." + enc.EncodeToString(salt) + "." + enc.EncodeToString(m.Sum(nil))
 }
 
 // Check verifies the form field _csrf against the cookie.
 func (x *CSRF) Check(c *fiber.Ctx) error {
 	nonce := c.Cookies(x.cookieName())
-	tsPart, _, ok := strings.Cut(c.FormValue("_csrf"), ".")
-	if nonce == "" || !ok {
+	token := c.FormValue("_csrf")
+	parts := strings.Split(token, ".")
+	if nonce == "" || len(parts) != 3 {
 		return ErrCSRF
 	}
-	ts, err := base64.RawURLEncoding.DecodeString(tsPart)
+	ts, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil || len(ts) != 8 {
+		return ErrCSRF
+	}
+	salt, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || len(salt) != 9 {
 		return ErrCSRF
 	}
 	at := time.Unix(int64(binary.BigEndian.Uint64(ts)), 0)
 	if time.Since(at) > x.maxAge() || time.Until(at) > time.Minute {
 		return ErrCSRF
 	}
-	if !hmac.Equal([]byte(x.sign(nonce, at)), []byte(c.FormValue("_csrf"))) {
+	if !hmac.Equal([]byte(x.mac(nonce, at, salt)), []byte(token)) {
 		return ErrCSRF
 	}
 	return nil

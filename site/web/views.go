@@ -79,26 +79,32 @@ func execute(c *fiber.Ctx, v *Views, name string, data any) ([]byte, error) {
 	return b, nil
 }
 
-// RenderCompressed is Render for a page that carries no secret (no CSRF
-// token, nothing personal): it is compressed when the client accepts it,
-// at a level fast enough for every request. A page with a token stays
-// uncompressed, so that its size cannot leak the token (BREACH).
+// RenderCompressed is Render for a page whose only secret, if any, is a
+// CSRF token (fresh and salted on every page, so that the compressed size
+// cannot reveal it: BREACH). Pages that echo personal data are not
+// compressed: use Render.
 func RenderCompressed(c *fiber.Ctx, v *Views, name string, data any) error {
 	b, err := execute(c, v, name, data)
 	if err != nil {
 		return err
 	}
+	return SendCompressed(c, b)
+}
+
+// SendCompressed sends body compressed when the client accepts it, at a
+// level fast enough for every request.
+func SendCompressed(c *fiber.Ctx, body []byte) error {
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
 	h := &c.Request().Header
 	switch {
 	case h.HasAcceptEncoding("br"):
 		c.Set(fiber.HeaderContentEncoding, "br")
-		return c.Send(compressBrotliLevel(b, 4))
+		return c.Send(compressBrotliLevel(body, 4))
 	case h.HasAcceptEncoding("gzip"):
 		c.Set(fiber.HeaderContentEncoding, "gzip")
-		return c.Send(compressGzipLevel(b, 5))
+		return c.Send(compressGzipLevel(body, 5))
 	}
-	return c.Send(b)
+	return c.Send(body)
 }
 
 // Cached serves a page that is the same for every visitor: rendered on first
