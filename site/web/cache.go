@@ -130,21 +130,17 @@ func etagMatches(header, etag string) bool {
 }
 
 // Writing to a bytes.Buffer cannot fail, so neither can compression.
-func compressGzip(b []byte) []byte { return compressGzipLevel(b, gzip.BestCompression) }
-
-func compressGzipLevel(b []byte, level int) []byte {
+func compressGzip(b []byte) []byte {
 	var buf bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&buf, level)
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	_, _ = w.Write(b)
 	_ = w.Close()
 	return buf.Bytes()
 }
 
-func compressBrotli(b []byte) []byte { return compressBrotliLevel(b, brotli.BestCompression) }
-
-func compressBrotliLevel(b []byte, level int) []byte {
+func compressBrotli(b []byte) []byte {
 	var buf bytes.Buffer
-	w := brotli.NewWriterLevel(&buf, level)
+	w := brotli.NewWriterLevel(&buf, brotli.BestCompression)
 	_, _ = w.Write(b)
 	_ = w.Close()
 	return buf.Bytes()
