@@ -10,7 +10,6 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -515,19 +514,8 @@ type body struct {
 }
 
 func multipartBody(v url.Values, fileField string, file []byte) *body {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, vs := range v {
-		for _, s := range vs {
-			_ = mw.WriteField(k, s)
-		}
-	}
-	if fileField != "" {
-		fw, _ := mw.CreateFormFile(fileField, "<flx-x>.jpg")
-		_, _ = fw.Write(file)
-	}
-	_ = mw.Close()
-	return &body{contentType: mw.FormDataContentType(), raw: buf.Bytes(), values: v}
+	ctype, raw := sitetest.Multipart(v, fileField, "<flx-x>.jpg", file)
+	return &body{contentType: ctype, raw: raw, values: v}
 }
 
 // body builds a POST body for route r from the form the client saw for it:

@@ -204,6 +204,15 @@ func (e *Env) Enquiry(t testing.TB, inbox, residence string, p contact.Personal)
 // Upload posts a multipart form with one file.
 func (b *Browser) Upload(path string, fields url.Values, fileField, fileName string, data []byte) Page {
 	b.t.Helper()
+	ctype, body := Multipart(fields, fileField, fileName, data)
+	req := httptest.NewRequest("POST", path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	return b.send(req)
+}
+
+// Multipart encodes fields and, when fileField is set, one file as
+// multipart/form-data.
+func Multipart(fields url.Values, fileField, fileName string, data []byte) (contentType string, body []byte) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, vs := range fields {
@@ -212,14 +221,10 @@ func (b *Browser) Upload(path string, fields url.Values, fileField, fileName str
 		}
 	}
 	if fileField != "" {
-		fw, err := mw.CreateFormFile(fileField, fileName)
-		if err != nil {
-			b.t.Fatal(err)
-		}
+		// Writing to a bytes.Buffer cannot fail.
+		fw, _ := mw.CreateFormFile(fileField, fileName)
 		_, _ = fw.Write(data)
 	}
 	_ = mw.Close()
-	req := httptest.NewRequest("POST", path, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return b.send(req)
+	return mw.FormDataContentType(), buf.Bytes()
 }
