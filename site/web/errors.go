@@ -112,10 +112,11 @@ func classify(err error) *Error {
 	return &Error{Status: fiber.StatusInternalServerError, Title: "ErrorServerTitle", Text: "ErrorServerText", Err: err}
 }
 
-// unavailable reports whether err says that PostgreSQL could not be reached
-// or did not answer in time, rather than that something is wrong with the
-// request or the code: it is down, restarting, or overloaded, and the same
-// request will work again shortly.
+// unavailable reports whether err says that an engine (in practice
+// PostgreSQL: the gallery handles Meilisearch's failures itself) could not
+// be reached or did not answer in time, rather than that something is
+// wrong with the request or the code: it is down, restarting or
+// overloaded, and the same request will work again shortly.
 func unavailable(err error) bool {
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
