@@ -7,9 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/site/staff"
@@ -20,10 +18,6 @@ import (
 func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("staff: say add or disable")
-	}
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		return errors.New("staff: DATABASE_URL is not set (start `make run` or set it)")
 	}
 	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
 	email := fs.String("email", "", "the account's e-mail address")
@@ -37,23 +31,16 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if addr == "" || !strings.Contains(addr, "@") {
 		return errors.New("staff: --email is required")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		return err
+	if args[0] == "disable" {
+		return withStore("staff disable", func(ctx context.Context, st *store.Store) error {
+			if err := st.DisableStaff(ctx, addr); err != nil {
+				return fmt.Errorf("staff disable %s: %w", addr, err)
+			}
+			fmt.Fprintf(stdout, "disabled %s; its sessions are ended\n", addr)
+			return nil
+		})
 	}
-	defer st.Close()
-
-	switch args[0] {
-	case "disable":
-		if err := st.DisableStaff(ctx, addr); err != nil {
-			return fmt.Errorf("staff disable %s: %w", addr, err)
-		}
-		fmt.Fprintf(stdout, "disabled %s; its sessions are ended\n", addr)
-		return nil
-	case "add":
-	default:
+	if args[0] != "add" {
 		return fmt.Errorf("staff: unknown action %q", args[0])
 	}
 
@@ -83,17 +70,19 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a, err := st.CreateStaff(ctx, addr, code, *role, hash, oneTime)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "created %s (%s", a.Email, a.Role)
-	if code != "" {
-		fmt.Fprintf(stdout, ", Society %s", code)
-	}
-	fmt.Fprintln(stdout, ")")
-	if oneTime {
-		fmt.Fprintf(stdout, "one-time password: %s\nit must be changed at first sign-in at /staff/login\n", password)
-	}
-	return nil
+	return withStore("staff add", func(ctx context.Context, st *store.Store) error {
+		a, err := st.CreateStaff(ctx, addr, code, *role, hash, oneTime)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s (%s", a.Email, a.Role)
+		if code != "" {
+			fmt.Fprintf(stdout, ", Society %s", code)
+		}
+		fmt.Fprintln(stdout, ")")
+		if oneTime {
+			fmt.Fprintf(stdout, "one-time password: %s\nit must be changed at first sign-in at /staff/login\n", password)
+		}
+		return nil
+	})
 }
