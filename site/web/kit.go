@@ -5,6 +5,7 @@ package web
 
 import (
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/familylinks/familylinks/locales"
@@ -50,6 +51,28 @@ type Base struct {
 	Switcher   []LangLink
 	Assets     Assets
 	NoIndex    bool
+}
+
+func (b *Base) base() *Base { return b }
+
+// chromeKey identifies the layout rendered for b: every field the layout
+// may read is in it (TestChromeKeyCoversBase), Tr being Lang's translator.
+func (b *Base) chromeKey() string {
+	var k strings.Builder
+	add := func(vs ...string) {
+		for _, v := range vs {
+			k.WriteString(v)
+			k.WriteByte(0)
+		}
+	}
+	add(b.Lang.Code, b.Lang.Tag.String(), strconv.FormatBool(b.Lang.RTL), b.Lang.Name, b.Title, b.Path, b.Canonical, strconv.FormatBool(b.NoIndex), b.Assets.CSS, b.Assets.Icon, string(b.Assets.Style))
+	for _, a := range b.Alternates {
+		add("a", a.HrefLang, a.URL)
+	}
+	for _, l := range b.Switcher {
+		add("s", l.Code, l.Name, l.HrefLang, l.Dir, l.URL, strconv.FormatBool(l.Current))
+	}
+	return k.String()
 }
 
 // T localizes a message for the page's language.

@@ -17,7 +17,8 @@ import (
 // Views holds every page template, parsed once at start-up. Each page is the
 // layout, the partials and one page file that defines "content".
 type Views struct {
-	pages map[string]*template.Template
+	pages  map[string]*template.Template
+	chrome chromeCache
 }
 
 // ParseViews parses layouts/*.html and partials/*.html with each other
@@ -28,7 +29,7 @@ func ParseViews(fsys fs.FS, folders ...string) (*Views, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layouts: %w", err)
 	}
-	v := &Views{pages: map[string]*template.Template{}}
+	v := &Views{pages: map[string]*template.Template{}, chrome: chromeCache{m: map[string]*chrome{}}}
 	for _, dir := range folders {
 		files, err := fs.Glob(fsys, dir+"/*.html")
 		if err != nil {
@@ -61,6 +62,98 @@ func (v *Views) Execute(name string, data any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// ExecuteInChrome renders a page like Execute, but takes the layout around
+// its content ("top" and "bottom", which read only the page's Base) from
+// memory once it has been rendered for an identical Base. It is for pages
+// rendered on every request whose Base takes few values, such as the
+// gallery (one per language, indexed or not): the layout's hundred-odd
+// escaped actions cost more than the gallery's content.
+func (v *Views) ExecuteInChrome(name string, data Page) ([]byte, error) {
+	content, err := v.ExecuteFragment(name, "content", data)
+	if err != nil {
+		return nil, err
+	}
+	return v.Wrap(name, data, []byte(content))
+}
+
+// Wrap puts content, already rendered, inside the layout of page name for
+// data, the layout being taken from memory as in ExecuteInChrome.
+func (v *Views) Wrap(name string, data Page, content []byte) ([]byte, error) {
+	t, ok := v.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("web: no view %q", name)
+	}
+	b := data.base()
+	ch, err := v.chrome.get(b.chromeKey(), func() (*chrome, error) {
+		var top, bottom bytes.Buffer
+		if err := t.ExecuteTemplate(&top, "top", b); err != nil {
+			return nil, err
+		}
+		if err := t.ExecuteTemplate(&bottom, "bottom", b); err != nil {
+			return nil, err
+		}
+		return &chrome{top: top.Bytes(), bottom: bottom.Bytes()}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web: render %s: layout: %w", name, err)
+	}
+	out := make([]byte, 0, len(ch.top)+len(content)+len(ch.bottom))
+	out = append(out, ch.top...)
+	out = append(out, content...)
+	return append(out, ch.bottom...), nil
+}
+
+// ExecuteFragment renders one named template of a page, without the
+// layout: a piece that a handler keeps, such as a gallery card.
+func (v *Views) ExecuteFragment(name, fragment string, data any) (template.HTML, error) {
+	t, ok := v.pages[name]
+	if !ok {
+		return "", fmt.Errorf("web: no view %q", name)
+	}
+	var buf strings.Builder
+	if err := t.ExecuteTemplate(&buf, fragment, data); err != nil {
+		return "", fmt.Errorf("web: render %s %s: %w", name, fragment, err)
+	}
+	// The output of html/template is escaped HTML.
+	return template.HTML(buf.String()), nil
+}
+
+// Page is page data that embeds Base.
+type Page interface{ base() *Base }
+
+// chrome is the layout of a page rendered before and after its content.
+type chrome struct{ top, bottom []byte }
+
+// maxChrome bounds the layouts kept: ExecuteInChrome is meant for pages
+// whose Base has few values, and a page that breaks that promise renders
+// its layout each time instead of filling memory.
+const maxChrome = 256
+
+// chromeCache holds rendered layouts by Base.chromeKey.
+type chromeCache struct {
+	mu sync.RWMutex
+	m  map[string]*chrome
+}
+
+func (c *chromeCache) get(key string, render func() (*chrome, error)) (*chrome, error) {
+	c.mu.RLock()
+	ch, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		return ch, nil
+	}
+	ch, err := render()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) < maxChrome {
+		c.m[key] = ch
+	}
+	c.mu.Unlock()
+	return ch, nil
+}
+
 // Render renders a page that differs per request and sends it.
 func Render(c *fiber.Ctx, v *Views, name string, data any) error {
 	b, err := execute(c, v, name, data)
@@ -76,9 +169,20 @@ func execute(c *fiber.Ctx, v *Views, name string, data any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	setPageHeaders(c)
+	return b, nil
+}
+
+func setPageHeaders(c *fiber.Ctx) {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-cache")
-	return b, nil
+}
+
+// SendPage sends a page rendered per request whose only secret, if any, is
+// a salted CSRF token (see RenderCompressed).
+func SendPage(c *fiber.Ctx, page []byte) error {
+	setPageHeaders(c)
+	return SendCompressed(c, page)
 }
 
 // RenderCompressed is Render for a page whose only secret, if any, is a
