@@ -42,7 +42,11 @@ type Config struct {
 
 // Client talks to one Meilisearch server. It is safe for concurrent use.
 type Client struct {
-	ms          meilisearch.ServiceManager
+	ms meilisearch.ServiceManager
+	// searcher is used for searches only: it goes over fasthttp (transport),
+	// which may send a search again on a fresh connection when a kept-alive
+	// one was closed under it. Writes go through ms, never sent twice.
+	searcher    meilisearch.ServiceManager
 	timeout     time.Duration
 	taskTimeout time.Duration
 	prefix      string
@@ -65,6 +69,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		ms:          meilisearch.New(cfg.URL, meilisearch.WithAPIKey(cfg.APIKey), meilisearch.WithCustomClient(httpClient())),
+		searcher:    meilisearch.New(cfg.URL, meilisearch.WithAPIKey(cfg.APIKey), meilisearch.WithCustomClient(&http.Client{Transport: newTransport()})),
 		timeout:     cfg.Timeout,
 		taskTimeout: cfg.TaskTimeout,
 		prefix:      cfg.Prefix,
