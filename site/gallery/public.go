@@ -3,6 +3,8 @@ package gallery
 import (
 	"context"
 	"errors"
+	"html/template"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -38,11 +40,18 @@ type Public struct {
 	search *search.Client // nil: PostgreSQL answers alone
 	csrf   *web.CSRF
 	sorted func(lang string) []countries.Item
+	cards  *bounded[cardKey, template.HTML] // rendered cards
+	// recent holds each search's hits as last found: the refs checked in
+	// PostgreSQL while Meilisearch answers the same search again.
+	recent *bounded[search.FaceQuery, []string]
+	pages  *bounded[string, []byte] // rendered content of gallery pages
 }
 
 // NewPublic returns the public gallery's handler.
 func NewPublic(kit *web.Kit, data *content.Data, st *store.Store, sc *search.Client, csrf *web.CSRF, sorted func(string) []countries.Item) *Public {
-	return &Public{kit: kit, data: data, store: st, search: sc, csrf: csrf, sorted: sorted}
+	return &Public{kit: kit, data: data, store: st, search: sc, csrf: csrf, sorted: sorted,
+		cards: newBounded[cardKey, template.HTML](maxCards), recent: newBounded[search.FaceQuery, []string](maxSearches),
+		pages: newBounded[string, []byte](maxPages)}
 }
 
 // SetSorted gives the handler the countries in each language's order.
@@ -77,6 +86,7 @@ type Card struct {
 	Ref, LookingFor, From, Alt, Href string
 	Src, SrcSet                      string
 	Demo                             bool
+	DemoLabel                        string
 }
 
 // ListPage is the data of the gallery page.
@@ -84,7 +94,7 @@ type ListPage struct {
 	web.Base
 	Query    string
 	Filters  []Filter
-	Cards    []Card
+	Cards    []template.HTML // rendered by the "card" template of gallery/list
 	Total    int64
 	Page     int
 	Pages    int
@@ -135,23 +145,31 @@ func (h *Public) list(c *fiber.Ctx) error {
 		return web.BadRequest(err)
 	}
 	ctx := c.UserContext()
-	// The reunited count does not depend on the search: it is asked for
-	// while Meilisearch answers, and read when the page is filled.
-	reunited := make(chan int64, 1)
+	// A hit is shown only if PostgreSQL says it is published now, so that a
+	// withdrawal shows at once, whatever the index says. While Meilisearch
+	// searches, PostgreSQL is asked about the hits this search found last
+	// time (and for the reunited count). The check still follows the
+	// visitor's request, and when the hits are the same again, as they are
+	// for the common searches, it costs no round trip after the search;
+	// hits not seen before are checked once the search has answered.
+	guess, _ := h.recent.get(q)
+	type checked struct {
+		store.GalleryCheck
+		err error
+	}
+	early := make(chan checked, 1)
 	go func() {
-		n, err := h.store.FamiliesReunited(ctx)
-		if err != nil {
-			h.kit.Log.Warn("gallery: reunited count", "err", err)
-		}
-		reunited <- n
+		chk, err := h.store.CheckGallery(ctx, guess)
+		early <- checked{chk, err}
 	}()
 	var entries []store.PublicEntry
 	var total int64
 	facets := map[string]map[string]int64{}
 	degraded := h.search == nil
+	var res *search.FaceResult
 	if !degraded {
 		sctx, cancel := context.WithTimeout(ctx, SearchBudget)
-		res, err := h.search.SearchFaces(sctx, q)
+		res, err = h.search.SearchFaces(sctx, q)
 		cancel()
 		switch {
 		case errors.Is(err, search.ErrBadQuery):
@@ -159,25 +177,36 @@ func (h *Public) list(c *fiber.Ctx) error {
 		case err != nil:
 			h.kit.Log.Warn("gallery: search unavailable, answering from PostgreSQL", "err", err)
 			degraded = true
-		default:
-			// A hit is shown only if PostgreSQL says it is published now:
-			// a withdrawal shows at once, whatever the index says.
-			refs := make([]string, len(res.Hits))
-			for i, hit := range res.Hits {
-				refs[i] = hit.Ref
+		}
+	}
+	chk := <-early
+	if chk.err != nil {
+		return chk.err
+	}
+	if !degraded {
+		refs := make([]string, len(res.Hits))
+		var unseen []string
+		for i, hit := range res.Hits {
+			refs[i] = hit.Ref
+			if !slices.Contains(guess, hit.Ref) {
+				unseen = append(unseen, hit.Ref)
 			}
-			live, err := h.store.PublishedRefs(ctx, refs)
+		}
+		if len(unseen) > 0 {
+			more, err := h.store.CheckGallery(ctx, unseen)
 			if err != nil {
 				return err
 			}
-			for _, hit := range res.Hits {
-				if demo, ok := live[hit.Ref]; ok {
-					entries = append(entries, store.PublicEntry{Ref: hit.Ref, Demo: demo, Gender: hit.Gender, AgeGroup: hit.AgeGroup,
-						Seeking: hit.Seeking, Origin: hit.Origin, Languages: hit.Languages, PublishedAt: time.Unix(hit.PublishedAt, 0)})
-				}
-			}
-			total, facets = res.Total-int64(len(res.Hits)-len(entries)), res.Facets
+			maps.Copy(chk.Live, more.Live)
 		}
+		h.recent.put(q, refs)
+		for _, hit := range res.Hits {
+			if demo, ok := chk.Live[hit.Ref]; ok {
+				entries = append(entries, store.PublicEntry{Ref: hit.Ref, Demo: demo, Gender: hit.Gender, AgeGroup: hit.AgeGroup,
+					Seeking: hit.Seeking, Origin: hit.Origin, Languages: hit.Languages, PublishedAt: time.Unix(hit.PublishedAt, 0)})
+			}
+		}
+		total, facets = res.Total-int64(len(res.Hits)-len(entries)), res.Facets
 	}
 	if degraded {
 		p, err := h.store.SearchPublished(ctx, store.GalleryFilter{Gender: q.Gender, AgeGroup: q.AgeGroup, Origin: q.Origin,
@@ -198,10 +227,7 @@ func (h *Public) list(c *fiber.Ctx) error {
 	page.Degraded = degraded
 	page.NoIndex = page.Filtered || q.Page > 1
 	page.Pages = int((total + int64(q.PerPage) - 1) / int64(q.PerPage))
-	page.Reunited = <-reunited
-	for _, e := range entries {
-		page.Cards = append(page.Cards, h.card(lang.Code, e))
-	}
+	page.Reunited = chk.Reunited
 	page.Filters = h.filters(lang.Code, q, facets)
 	base := "/" + lang.Code + "/trace-the-face"
 	link := func(p int) string {
@@ -226,7 +252,63 @@ func (h *Public) list(c *fiber.Ctx) error {
 		page.NextURL = link(q.Page + 1)
 	}
 	page.ClearURL = base
-	return web.RenderCompressed(c, h.kit.Views, "gallery/list", page)
+	// The content is the same for every visitor who gets the same hits,
+	// counts and language: it is kept under a key made of all of them.
+	keys := make([]cardKey, len(entries))
+	for i, e := range entries {
+		keys[i] = keyOf(lang.Code, e)
+	}
+	key := page.contentKey(keys)
+	content, ok := h.pages.get(key)
+	if !ok {
+		for i, e := range entries {
+			html, ok := h.cards.get(keys[i])
+			if !ok {
+				if html, err = h.kit.Views.ExecuteFragment("gallery/list", "card", h.card(lang.Code, e)); err != nil {
+					return err
+				}
+				h.cards.put(keys[i], html)
+			}
+			page.Cards = append(page.Cards, html)
+		}
+		html, err := h.kit.Views.ExecuteFragment("gallery/list", "content", page)
+		if err != nil {
+			return err
+		}
+		content = []byte(html)
+		h.pages.put(key, content)
+	}
+	b, err := h.kit.Views.Wrap("gallery/list", page, content)
+	if err != nil {
+		return err
+	}
+	return web.SendPage(c, b)
+}
+
+// contentKey is made of everything the content of the gallery page shows:
+// every field of p but Cards, which keys stand for (TestContentKey).
+func (p *ListPage) contentKey(keys []cardKey) string {
+	var k strings.Builder
+	add := func(vs ...string) {
+		for _, v := range vs {
+			k.WriteString(v)
+			k.WriteByte(0)
+		}
+	}
+	num := func(n int64) string { return strconv.FormatInt(n, 10) }
+	flag := strconv.FormatBool
+	add(p.Lang.Code, p.Query, num(p.Total), num(int64(p.Page)), num(int64(p.Pages)), p.PrevURL, p.NextURL, p.ClearURL,
+		flag(p.Degraded), num(p.Reunited), flag(p.Filtered))
+	for _, f := range p.Filters {
+		add("f", f.Name, f.Label)
+		for _, o := range f.Options {
+			add(o.Value, o.Label, num(o.Count), flag(o.Selected))
+		}
+	}
+	for _, c := range keys {
+		add("c", c.ref, c.origin, c.seeking, flag(c.demo))
+	}
+	return k.String()
 }
 
 // card builds a grid card in a language.
@@ -236,7 +318,7 @@ func (h *Public) card(code string, e store.PublicEntry) Card {
 	for i, s := range e.Seeking {
 		words[i] = tr.T(contact.RelationshipMessage(s))
 	}
-	return Card{
+	card := Card{
 		Ref: e.Ref, Demo: e.Demo, Href: "/" + code + "/trace-the-face/" + e.Ref,
 		LookingFor: tr.T("GalleryLookingFor", "List", strings.Join(words, ", ")),
 		From:       tr.T("GalleryFrom", "Country", tr.Country(e.Origin)),
@@ -244,6 +326,10 @@ func (h *Public) card(code string, e store.PublicEntry) Card {
 		Src:        "/media/" + e.Ref + "/320.jpg",
 		SrcSet:     "/media/" + e.Ref + "/320.jpg 320w, /media/" + e.Ref + "/640.jpg 640w",
 	}
+	if e.Demo {
+		card.DemoLabel = tr.T("GalleryDemo")
+	}
+	return card
 }
 
 func (h *Public) filters(code string, q search.FaceQuery, facets map[string]map[string]int64) []Filter {

@@ -107,12 +107,22 @@ func TestGalleryJourneyInPashto(t *testing.T) {
 	if len(list2) != 1 || list2[0].Kind != "gallery" || list2[0].Inbox != "de" || list2[0].GalleryRef == nil || *list2[0].GalleryRef != "TTF-7Q4K2" || list2[0].RouteReason != "gallery-publisher" {
 		t.Fatalf("the information must reach the publishing Society: %+v", list2)
 	}
+	// The page has been seen, so the site keeps its hits, cards and
+	// content; seen again, it is the same.
+	for range 2 {
+		if got := cards(b.Get("/ps/trace-the-face?origin=af")); strings.Join(got, ",") != "TTF-2B8MX,TTF-7Q4K2" {
+			t.Fatalf("gallery of people from Afghanistan: %v", got)
+		}
+	}
 	// Withdraw; the index has not caught up yet.
 	if err := e.Store.WithdrawGalleryEntry(ctx, target.ID, store.WithdrawFamilyFound); err != nil {
 		t.Fatal(err)
 	}
-	if got := cards(b.Get("/ps/trace-the-face?origin=af")); strings.Contains(strings.Join(got, ","), "TTF-7Q4K2") {
-		t.Errorf("a withdrawn entry is still shown: %v", got)
+	for range 2 {
+		got := b.Get("/ps/trace-the-face?origin=af")
+		if strings.Join(cards(got), ",") != "TTF-2B8MX" || !strings.Contains(got.Body, e.Catalog.Translator("ps").N("GalleryCount", 1)) {
+			t.Errorf("a withdrawn entry is still shown, or counted: %v", cards(got))
+		}
 	}
 	if r := b.Get("/ps/trace-the-face/TTF-7Q4K2"); r.Status != http.StatusGone {
 		t.Errorf("withdrawn photo page: %d, want 410", r.Status)
@@ -216,11 +226,18 @@ func TestGalleryInEveryLanguage(t *testing.T) {
 	}
 	b := e.Browser(t)
 	ref := cards(b.Get("/en/trace-the-face"))[0]
+	english := e.Catalog.Translator("en").T("GalleryDemo")
 	for _, l := range e.Catalog.Languages() {
 		for _, p := range []string{"/trace-the-face", "/trace-the-face/" + ref} {
 			r := b.Get("/" + l.Code + p)
 			if r.Status != 200 || !strings.Contains(r.Body, `<html lang="`+l.HrefLang()+`" dir="`+l.Dir()+`">`) {
 				t.Errorf("%s%s: %d", l.Code, p, r.Status)
+			}
+			// The grid's cards and the page's content are kept per
+			// language: one language's never show in another's page.
+			own := e.Catalog.Translator(l.Code).T("GalleryDemo")
+			if !strings.Contains(r.Body, own) || (own != english && strings.Contains(r.Body, english)) {
+				t.Errorf("%s%s: the demo mark is not in the page's language", l.Code, p)
 			}
 		}
 	}

@@ -260,27 +260,41 @@ func (s *Store) PublicEntryByRef(ctx context.Context, ref string) (PublicEntry, 
 // ErrWithdrawn is returned for an entry that was published and is no more.
 var ErrWithdrawn = errors.New("store: withdrawn")
 
-// PublishedRefs returns which of refs are published now, each with whether
-// it is a demo entry: the check made before a search hit is shown, so that
-// a withdrawal is seen at once even while the index lags. A ref that is not
-// published is absent from the map.
-func (s *Store) PublishedRefs(ctx context.Context, refs []string) (map[string]bool, error) {
+// GalleryCheck is what the public gallery reads from PostgreSQL for a page.
+type GalleryCheck struct {
+	// Live holds the refs asked about that are published now, each with
+	// whether it is a demo entry. A ref that is not published is absent:
+	// the check made before a search hit is shown, so that a withdrawal is
+	// seen at once even while the index lags.
+	Live map[string]bool
+	// Reunited counts entries withdrawn because the family was found, for
+	// the public statistic.
+	Reunited int64
+}
+
+// CheckGallery answers both questions of GalleryCheck in one round trip.
+// refs may be empty.
+func (s *Store) CheckGallery(ctx context.Context, refs []string) (GalleryCheck, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	rows, _ := s.pool.Query(ctx, `SELECT ref, demo FROM gallery_entries WHERE ref = ANY($1) AND status = 'published'`, refs)
-	type row struct {
-		Ref  string `db:"ref"`
-		Demo bool   `db:"demo"`
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowToStructByName[row])
+	var live []string
+	var demo []bool
+	chk := GalleryCheck{}
+	err := s.pool.QueryRow(ctx, `
+		SELECT coalesce(array_agg(ref ORDER BY ref), '{}'), coalesce(array_agg(demo ORDER BY ref), '{}'),
+			(SELECT count(*) FROM gallery_entries WHERE withdraw_reason = 'family_found' AND NOT demo)
+		FROM gallery_entries WHERE ref = ANY($1) AND status = 'published'`, refs).Scan(&live, &demo, &chk.Reunited)
 	if err != nil {
-		return nil, fmt.Errorf("store: published refs: %w", err)
+		return GalleryCheck{}, fmt.Errorf("store: check gallery: %w", err)
 	}
-	out := make(map[string]bool, len(got))
-	for _, r := range got {
-		out[r.Ref] = r.Demo
+	if len(live) != len(demo) {
+		return GalleryCheck{}, fmt.Errorf("store: check gallery: %d refs but %d demo flags", len(live), len(demo))
 	}
-	return out, nil
+	chk.Live = make(map[string]bool, len(live))
+	for i, ref := range live {
+		chk.Live[ref] = demo[i]
+	}
+	return chk, nil
 }
 
 // GalleryPhoto returns a derivative of a published entry's photo only.
@@ -298,11 +312,6 @@ func (s *Store) GalleryPhoto(ctx context.Context, ref string, width int) (Photo,
 		return Photo{}, fmt.Errorf("store: photo: %w", err)
 	}
 	return p, nil
-}
-
-// FamiliesReunited counts entries withdrawn because the family was found.
-func (s *Store) FamiliesReunited(ctx context.Context) (int64, error) {
-	return s.count(ctx, "families reunited", `SELECT count(*) FROM gallery_entries WHERE withdraw_reason = 'family_found' AND NOT demo`)
 }
 
 // EachPublished calls fn for every published entry, oldest first, reading

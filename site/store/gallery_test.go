@@ -51,9 +51,9 @@ func TestGalleryLifecycle(t *testing.T) {
 	if p, err := s.GalleryPhoto(ctx, e.Ref, 640); err != nil || string(p.JPEG) != "jpeg640" || p.Height != 800 {
 		t.Fatalf("photo %v", err)
 	}
-	set, _ := s.PublishedRefs(ctx, []string{e.Ref, "TTF-NOPE1"})
-	if _, ok := set[e.Ref]; !ok || len(set) != 1 {
-		t.Errorf("published refs %v", set)
+	chk, err := s.CheckGallery(ctx, []string{e.Ref, "TTF-NOPE1"})
+	if _, ok := chk.Live[e.Ref]; err != nil || !ok || len(chk.Live) != 1 || chk.Reunited != 0 {
+		t.Errorf("check gallery %+v %v", chk, err)
 	}
 	var seen []string
 	if err := s.EachPublished(ctx, func(p []store.PublicEntry) error {
@@ -73,11 +73,15 @@ func TestGalleryLifecycle(t *testing.T) {
 	if _, err := s.GalleryPhoto(ctx, e.Ref, 320); !errors.Is(err, store.ErrNotFound) {
 		t.Error("a withdrawn entry's photo must not be served")
 	}
-	if set, _ := s.PublishedRefs(ctx, []string{e.Ref}); len(set) != 0 {
-		t.Error("a withdrawn entry counts as published")
+	chk, err = s.CheckGallery(ctx, []string{e.Ref})
+	if err != nil || len(chk.Live) != 0 {
+		t.Errorf("a withdrawn entry counts as published: %+v %v", chk, err)
 	}
-	if n, _ := s.FamiliesReunited(ctx); n != 1 {
-		t.Errorf("families reunited %d", n)
+	if chk.Reunited != 1 {
+		t.Errorf("families reunited %d, want 1", chk.Reunited)
+	}
+	if chk, err := s.CheckGallery(ctx, nil); err != nil || len(chk.Live) != 0 || chk.Reunited != 1 {
+		t.Errorf("check with no refs: %+v %v", chk, err)
 	}
 	rows, _ := s.OutboxRows(ctx)
 	if len(rows) != 2 || rows[0].Topic != store.TopicGalleryIndex || rows[1].Topic != store.TopicGalleryRemove {

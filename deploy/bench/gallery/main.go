@@ -10,10 +10,14 @@
 //     (32 connections, 10 s), and sequentially from one keep-alive client;
 //   - Meilisearch: the request body search.SearchFaces sends for that query
 //     (captured from the real client, not rewritten by hand), sequentially
-//     and from 32 goroutines, without compression; and sequentially with the
-//     Accept-Encoding: gzip that the site's client sends;
+//     and from 32 goroutines;
+//   - the sequential site and Meilisearch requests alternate in batches of
+//     50, so that the machine's changing load weighs on both alike;
+//   - once more for pages the site has never shown (page 2, 3, … of the
+//     same search, each once, against the same page sent to Meilisearch):
+//     the site then keeps nothing of them (hits, cards, content);
 //   - for diagnosis, each part of the page alone through the site's own code
-//     (search.SearchFaces, store.PublishedRefs, store.FamiliesReunited).
+//     (search.SearchFaces, store.CheckGallery).
 //
 // Budgets (PRODUCT.md): reindex of 100k entries at most 15 s; gallery search
 // site p50 within 1 ms of Meilisearch queried directly. A missed target is
@@ -68,6 +72,7 @@ type config struct {
 	path     string
 	hold     bool
 	diag     int
+	cold     int
 }
 
 func main() {
@@ -79,10 +84,11 @@ func main() {
 	flag.IntVar(&cfg.conns, "c", 32, "wrk connections, and goroutines for the concurrent Meilisearch load")
 	flag.IntVar(&cfg.threads, "t", 2, "wrk threads")
 	flag.StringVar(&cfg.path, "path", "/en/trace-the-face?origin=af&seeking=mother", "the gallery URL to load (path and query)")
-	flag.IntVar(&cfg.diag, "n-diag", 500, "sequential requests for the diagnostics: the site, Meilisearch with gzip, each part of the page")
+	flag.IntVar(&cfg.diag, "n-diag", 500, "sequential requests for the diagnostics: each part of the page")
+	flag.IntVar(&cfg.cold, "cold", 100, "pages never shown before, for the cold comparison (page 2 onwards, as many as the search has)")
 	flag.BoolVar(&cfg.hold, "hold", false, "once the site answers, print the URLs and keep everything running until Ctrl-C (to investigate)")
 	flag.Parse()
-	if cfg.entries < 1 || cfg.seq < 1 || cfg.diag < 1 || cfg.conns < 1 || cfg.threads < 1 || cfg.duration <= 0 {
+	if cfg.entries < 1 || cfg.seq < 1 || cfg.diag < 1 || cfg.cold < 1 || cfg.conns < 1 || cfg.threads < 1 || cfg.duration <= 0 {
 		fmt.Fprintln(os.Stderr, "bench-gallery: need -entries, -n, -n-diag, -c, -t >= 1 and -duration > 0")
 		os.Exit(2)
 	}
@@ -246,11 +252,8 @@ func run(cfg config) (err error) {
 	if err != nil {
 		return fmt.Errorf("capturing the search request: %w", err)
 	}
-	// Two ways to send it: without compression (what Meilisearch itself
-	// costs), and with the Accept-Encoding: gzip that Go's transport adds for
-	// meilisearch-go's default client, i.e. as the site sends it.
-	meili := newMeiliClient(stack.MeiliURL, mreq, cfg.conns, true)
-	meiliGzip := newMeiliClient(stack.MeiliURL, mreq, cfg.conns, false)
+	// Sent without compression, as the site's client sends it.
+	meili := newMeiliClient(stack.MeiliURL, mreq, cfg.conns)
 	first, err := meili.first(ctx)
 	if err != nil {
 		return fmt.Errorf("searching Meilisearch directly: %w", err)
@@ -278,20 +281,38 @@ func run(cfg config) (err error) {
 		if _, err := meili.one(ctx); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
 		}
-		if _, err := meiliGzip.one(ctx); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
 	}
 
-	// 5. Meilisearch directly, sequentially.
-	logf("Meilisearch: %d sequential searches, %d more with gzip", cfg.seq, cfg.diag)
-	meiliSeq, err := sequential(ctx, cfg.seq, meili.one)
+	// 5. The site and Meilisearch, sequentially, in alternating batches.
+	logf("the site and Meilisearch: %d sequential requests each, alternating in batches of 50", cfg.seq)
+	siteSeq, meiliSeq, err := alternate(ctx, cfg.seq, 50,
+		func(ctx context.Context) (time.Duration, error) { return timedGet(ctx, hc, pageURL) }, meili.one)
 	if err != nil {
-		return fmt.Errorf("sequential Meilisearch searches: %w", err)
+		return fmt.Errorf("sequential requests: %w%s", err, benchkit.Tail(siteLogPath))
 	}
-	meiliGzipSeq, err := sequential(ctx, cfg.diag, meiliGzip.one)
-	if err != nil {
-		return fmt.Errorf("sequential Meilisearch searches (gzip): %w", err)
+
+	// Pages the site has never shown: each once, against the same search.
+	cold := int(min(int64(cfg.cold), first.TotalPages-1))
+	logf("pages never shown before: %d (page 2 to %d), each once, against the same page from Meilisearch", cold, cold+1)
+	siteCold, meiliCold := &latencies{}, &latencies{}
+	for p := 2; p <= cold+1; p++ {
+		pq := fq
+		pq.Page = p
+		preq, err := captureSearch(ctx, stack.MeiliKey, pq)
+		if err != nil {
+			return fmt.Errorf("capturing the search for page %d: %w", p, err)
+		}
+		v := site.Query()
+		v.Set("page", strconv.Itoa(p))
+		d, err := timedGet(ctx, hc, base+site.Path+"?"+v.Encode())
+		if err != nil {
+			return fmt.Errorf("page %d: %w%s", p, err, benchkit.Tail(siteLogPath))
+		}
+		siteCold.add(d)
+		if d, err = newMeiliClient(stack.MeiliURL, preq, 1).withClient(meili.http).one(ctx); err != nil {
+			return fmt.Errorf("page %d from Meilisearch: %w", p, err)
+		}
+		meiliCold.add(d)
 	}
 
 	// The parts of the page, through the site's own code, one at a time.
@@ -299,10 +320,6 @@ func run(cfg config) (err error) {
 	parts, err := measureParts(ctx, stack, fq, first.refs(), cfg.diag)
 	if err != nil {
 		return err
-	}
-	siteSeq, err := sequential(ctx, cfg.diag, func(ctx context.Context) (time.Duration, error) { return timedGet(ctx, hc, pageURL) })
-	if err != nil {
-		return fmt.Errorf("sequential site requests: %w%s", err, benchkit.Tail(siteLogPath))
 	}
 
 	// The site under wrk.
@@ -354,13 +371,13 @@ func run(cfg config) (err error) {
 	fmt.Fprintf(w, "  GET %s -> 200, %q, %d cards; Meilisearch totalHits %d (%s)\n", cfg.path, check.status, check.cards, first.TotalHits, sameCount(check.count, first.TotalHits))
 	fmt.Fprintf(w, "  size               %d bytes of HTML (wrk sends no Accept-Encoding; the grid's <img> URLs are not fetched)\n", check.size)
 
-	fmt.Fprintf(w, "\nMeilisearch queried directly: POST %s, master key, keep-alive Go net/http\n", mreq.path)
+	fmt.Fprintf(w, "\nMeilisearch queried directly: POST %s, master key, keep-alive Go net/http, no compression\n", mreq.path)
 	fmt.Fprintf(w, "  body (captured from search.SearchFaces) %s\n", mreq.body)
 	fmt.Fprintf(w, "  processingTimeMs   %d (Meilisearch's own figure, first search)\n", first.ProcessingTimeMs)
-	fmt.Fprintf(w, "  sequential         %s\n", line(meiliSeq))
+	fmt.Fprintf(w, "  sequential         %s  (alternating with the site's)\n", line(meiliSeq))
+	fmt.Fprintf(w, "  pages 2-%-4d once  %s\n", cold+1, line(meiliCold))
 	fmt.Fprintf(w, "  %d goroutines %-4s %s  %.0f req/s  (machine %s busy)\n", cfg.conns, cfg.duration, line(meiliConc),
 		float64(meiliConc.n())/meiliConc.elapsed.Seconds(), benchkit.Busy(mcpu1, mcpu0))
-	fmt.Fprintf(w, "  with gzip, seq.    %s  <- Accept-Encoding: gzip, as the site's client sends it\n", line(meiliGzipSeq))
 
 	fmt.Fprintf(w, "\nthe site\n")
 	fmt.Fprintf(w, "  wrk -t%d -c%d -d%s  %.0f req/s  p50 %s  p75 %s  p90 %s  p99 %s  (%d requests",
@@ -375,13 +392,13 @@ func run(cfg config) (err error) {
 	siteCPU := siteCPU1 - siteCPU0
 	fmt.Fprintf(w, "  CPU under wrk      machine %s busy; the site process %.0f%% of one core (the rest: wrk, PostgreSQL, Meilisearch)\n",
 		benchkit.Busy(cpu1, cpu0), 100*siteCPU.Seconds()/cfg.duration.Seconds())
-	fmt.Fprintf(w, "  sequential         %s  (one keep-alive Go client)\n", line(siteSeq))
+	fmt.Fprintf(w, "  sequential         %s  (one keep-alive Go client, alternating with Meilisearch's)\n", line(siteSeq))
+	fmt.Fprintf(w, "  pages 2-%-4d once  %s  (never shown before: no hits, cards or content kept)\n", cold+1, line(siteCold))
 	fmt.Fprintf(w, "  what one request does, each part timed alone through the site's own code, sequentially:\n")
 	fmt.Fprintf(w, "    search.SearchFaces         %s\n", line(parts.search))
-	fmt.Fprintf(w, "    store.PublishedRefs (24)   %s\n", line(parts.published))
-	fmt.Fprintf(w, "    store.FamiliesReunited     %s\n", line(parts.reunited))
-	rest := siteSeq.pct(.5) - parts.search.pct(.5) - parts.published.pct(.5) - parts.reunited.pct(.5)
-	fmt.Fprintf(w, "    the rest (HTTP, render)    about %s (site p50 minus the parts' p50s)\n", ms(rest))
+	fmt.Fprintf(w, "    store.CheckGallery (24)    %s  (asked while Meilisearch searches, when the hits were seen before)\n", line(parts.check))
+	rest := siteSeq.pct(.5) - parts.search.pct(.5)
+	fmt.Fprintf(w, "    the rest                   about %s (site p50 minus the search's p50)\n", ms(rest))
 
 	fmt.Fprintf(w, "\nsite p50 - Meilisearch p50 (target: within 1 ms)\n")
 	diff := func(label string, site, meili time.Duration) {
@@ -391,26 +408,18 @@ func run(cfg config) (err error) {
 	diff(fmt.Sprintf("wrk (%d connections) vs Meilisearch sequential", cfg.conns), wr.p50, meiliSeq.pct(.5))
 	diff(fmt.Sprintf("wrk (%d connections) vs Meilisearch (%d goroutines)", cfg.conns, cfg.conns), wr.p50, meiliConc.pct(.5))
 	diff("site sequential vs Meilisearch sequential", siteSeq.pct(.5), meiliSeq.pct(.5))
+	diff(fmt.Sprintf("pages never shown before (%d), site vs Meilisearch", cold), siteCold.pct(.5), meiliCold.pct(.5))
 	fmt.Fprintf(w, "  Under wrk the site's p50 is mostly queueing: %d connections / %.0f req/s = %s. The sequential line is\n",
 		cfg.conns, wr.rps, ms(time.Duration(float64(cfg.conns)/wr.rps*float64(time.Second))))
 	fmt.Fprintf(w, "  the like-for-like cost the site adds to one search; the concurrent one uses different load generators\n")
 	fmt.Fprintf(w, "  (wrk in C, this program in Go) on the same 2 cores.\n")
-	if d := meiliGzipSeq.pct(.5) - meiliSeq.pct(.5); d > 10*time.Millisecond {
-		fmt.Fprintf(w, "  NOTE: the same search costs %s more with Accept-Encoding: gzip on a keep-alive connection (Meilisearch\n", ms(d))
-		fmt.Fprintf(w, "  answers chunked gzip; the ~40 ms looks like Nagle against delayed ACK). The site's meilisearch-go client\n")
-		fmt.Fprintf(w, "  uses Go's default transport, which asks for gzip, so every gallery search pays it.\n")
-	}
-	if parts.reunited.pct(.5) > time.Millisecond {
-		fmt.Fprintf(w, "  NOTE: store.FamiliesReunited takes %s per page at %d entries (SELECT count(*) ... WHERE withdraw_reason =\n", ms(parts.reunited.pct(.5)), n)
-		fmt.Fprintf(w, "  'family_found' AND NOT demo has no index: a sequential scan on every gallery request).\n")
-	}
 	fmt.Fprintf(w, "\nsite log (level error): %s\n", benchkit.SummarizeLog(siteLogPath))
 	fmt.Fprintf(w, "\nwrk output:\n%s\n", indent(strings.TrimSpace(wrkOut)))
 	return nil
 }
 
 type partTimes struct {
-	search, published, reunited *latencies
+	search, check *latencies
 }
 
 // measureParts times, one after the other, what the gallery handler calls
@@ -439,8 +448,7 @@ func measureParts(ctx context.Context, stack *devstack.Stack, q search.FaceQuery
 		f    func() error
 	}{
 		{"search.SearchFaces", &p.search, func() error { _, err := sc.SearchFaces(ctx, q); return err }},
-		{"store.PublishedRefs", &p.published, func() error { _, err := st.PublishedRefs(ctx, refs); return err }},
-		{"store.FamiliesReunited", &p.reunited, func() error { _, err := st.FamiliesReunited(ctx); return err }},
+		{"store.CheckGallery", &p.check, func() error { _, err := st.CheckGallery(ctx, refs); return err }},
 	}
 	for _, s := range steps {
 		for range 20 { // warm-up
@@ -455,6 +463,27 @@ func measureParts(ctx context.Context, stack *devstack.Stack, q search.FaceQuery
 		*s.dst = l
 	}
 	return p, nil
+}
+
+// alternate runs n calls of a and n of b, one after the other, in batches
+// of batch: a first, then b, and so on.
+func alternate(ctx context.Context, n, batch int, a, b func(context.Context) (time.Duration, error)) (*latencies, *latencies, error) {
+	la, lb := &latencies{}, &latencies{}
+	for la.n() < n {
+		for _, x := range []struct {
+			f func(context.Context) (time.Duration, error)
+			l *latencies
+		}{{a, la}, {b, lb}} {
+			for range min(batch, n-x.l.n()) {
+				d, err := x.f(ctx)
+				if err != nil {
+					return nil, nil, err
+				}
+				x.l.add(d)
+			}
+		}
+	}
+	return la, lb, nil
 }
 
 func sequential(ctx context.Context, n int, f func(context.Context) (time.Duration, error)) (*latencies, error) {
@@ -765,12 +794,11 @@ type meiliClient struct {
 	http *http.Client
 }
 
-// newMeiliClient sends req with the transport settings of meilisearch-go's
-// default client; identity turns off Go's transparent gzip (no
-// Accept-Encoding header), which that client leaves on.
-func newMeiliClient(base string, req *capturedRequest, conns int, identity bool) *meiliClient {
+// newMeiliClient sends req with the transport settings of Go's default
+// client, without compression, as the site asks for none.
+func newMeiliClient(base string, req *capturedRequest, conns int) *meiliClient {
 	t := &http.Transport{
-		DisableCompression:    identity,
+		DisableCompression:    true,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          max(100, conns),
@@ -780,6 +808,12 @@ func newMeiliClient(base string, req *capturedRequest, conns int, identity bool)
 		ExpectContinueTimeout: 1 * time.Second,
 	}
 	return &meiliClient{url: base + req.path, req: req, http: &http.Client{Transport: t, Timeout: 10 * time.Second}}
+}
+
+// withClient sends through c, to share its kept-alive connections.
+func (m *meiliClient) withClient(c *http.Client) *meiliClient {
+	m.http = c
+	return m
 }
 
 func (m *meiliClient) do(ctx context.Context) ([]byte, time.Duration, error) {
@@ -811,6 +845,7 @@ func (m *meiliClient) one(ctx context.Context) (time.Duration, error) {
 
 type searchResult struct {
 	TotalHits         int64                       `json:"totalHits"`
+	TotalPages        int64                       `json:"totalPages"`
 	ProcessingTimeMs  int64                       `json:"processingTimeMs"`
 	Hits              []json.RawMessage           `json:"hits"`
 	FacetDistribution map[string]map[string]int64 `json:"facetDistribution"`
