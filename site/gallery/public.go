@@ -193,17 +193,31 @@ func (h *Public) list(c *fiber.Ctx) error {
 			}
 		}
 		if len(unseen) > 0 {
-			more, err := h.store.CheckGallery(ctx, unseen)
-			if err != nil {
-				return err
+			later := make(chan checked, 1)
+			go func() {
+				more, err := h.store.CheckGallery(ctx, unseen)
+				later <- checked{more, err}
+			}()
+			// While PostgreSQL answers, the cards of these hits are made
+			// (as not demo: demo entries exist only on trial sites). A card
+			// is kept whatever the answer, but shown only for a live entry.
+			for _, hit := range res.Hits {
+				if slices.Contains(unseen, hit.Ref) {
+					if _, err := h.cardHTML(lang.Code, hitEntry(hit, false)); err != nil {
+						return err
+					}
+				}
+			}
+			more := <-later
+			if more.err != nil {
+				return more.err
 			}
 			maps.Copy(chk.Live, more.Live)
 		}
 		h.recent.put(q, refs)
 		for _, hit := range res.Hits {
 			if demo, ok := chk.Live[hit.Ref]; ok {
-				entries = append(entries, store.PublicEntry{Ref: hit.Ref, Demo: demo, Gender: hit.Gender, AgeGroup: hit.AgeGroup,
-					Seeking: hit.Seeking, Origin: hit.Origin, Languages: hit.Languages, PublishedAt: time.Unix(hit.PublishedAt, 0)})
+				entries = append(entries, hitEntry(hit, demo))
 			}
 		}
 		total, facets = res.Total-int64(len(res.Hits)-len(entries)), res.Facets
@@ -261,13 +275,10 @@ func (h *Public) list(c *fiber.Ctx) error {
 	key := page.contentKey(keys)
 	content, ok := h.pages.get(key)
 	if !ok {
-		for i, e := range entries {
-			html, ok := h.cards.get(keys[i])
-			if !ok {
-				if html, err = h.kit.Views.ExecuteFragment("gallery/list", "card", h.card(lang.Code, e)); err != nil {
-					return err
-				}
-				h.cards.put(keys[i], html)
+		for _, e := range entries {
+			html, err := h.cardHTML(lang.Code, e)
+			if err != nil {
+				return err
 			}
 			page.Cards = append(page.Cards, html)
 		}
@@ -309,6 +320,26 @@ func (p *ListPage) contentKey(keys []cardKey) string {
 		add("c", c.ref, c.origin, c.seeking, flag(c.demo))
 	}
 	return k.String()
+}
+
+// hitEntry is a search hit as an entry, demo or not as PostgreSQL says.
+func hitEntry(hit search.Face, demo bool) store.PublicEntry {
+	return store.PublicEntry{Ref: hit.Ref, Demo: demo, Gender: hit.Gender, AgeGroup: hit.AgeGroup,
+		Seeking: hit.Seeking, Origin: hit.Origin, Languages: hit.Languages, PublishedAt: time.Unix(hit.PublishedAt, 0)}
+}
+
+// cardHTML is e's card in a language, rendered once and then kept.
+func (h *Public) cardHTML(code string, e store.PublicEntry) (template.HTML, error) {
+	k := keyOf(code, e)
+	if html, ok := h.cards.get(k); ok {
+		return html, nil
+	}
+	html, err := h.kit.Views.ExecuteFragment("gallery/list", "card", h.card(code, e))
+	if err != nil {
+		return "", err
+	}
+	h.cards.put(k, html)
+	return html, nil
 }
 
 // card builds a grid card in a language.

@@ -118,6 +118,10 @@ func TestGalleryJourneyInPashto(t *testing.T) {
 	if err := e.Store.WithdrawGalleryEntry(ctx, target.ID, store.WithdrawFamilyFound); err != nil {
 		t.Fatal(err)
 	}
+	// A search never made before checks its hits after the search.
+	if got := cards(b.Get("/ps/trace-the-face?origin=af&gender=female")); len(got) != 0 {
+		t.Errorf("a withdrawn entry is shown to a new search: %v", got)
+	}
 	for range 2 {
 		got := b.Get("/ps/trace-the-face?origin=af")
 		if strings.Join(cards(got), ",") != "TTF-2B8MX" || !strings.Contains(got.Body, e.Catalog.Translator("ps").N("GalleryCount", 1)) {
