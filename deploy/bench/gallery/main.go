@@ -291,6 +291,13 @@ func run(cfg config) (err error) {
 		return fmt.Errorf("sequential requests: %w%s", err, benchkit.Tail(siteLogPath))
 	}
 
+	// The same page as a browser asks for it, gzipped.
+	gz := gzipClient()
+	siteGzip, err := sequential(ctx, cfg.diag, func(ctx context.Context) (time.Duration, error) { return timedGet(ctx, gz, pageURL) })
+	if err != nil {
+		return fmt.Errorf("sequential gzip requests: %w", err)
+	}
+
 	// Pages the site has never shown: each once, against the same search.
 	cold := int(min(int64(cfg.cold), first.TotalPages-1))
 	logf("pages never shown before: %d (page 2 to %d), each once, against the same page from Meilisearch", cold, cold+1)
@@ -369,7 +376,8 @@ func run(cfg config) (err error) {
 
 	fmt.Fprintf(w, "\nthe page\n")
 	fmt.Fprintf(w, "  GET %s -> 200, %q, %d cards; Meilisearch totalHits %d (%s)\n", cfg.path, check.status, check.cards, first.TotalHits, sameCount(check.count, first.TotalHits))
-	fmt.Fprintf(w, "  size               %d bytes of HTML (wrk sends no Accept-Encoding; the grid's <img> URLs are not fetched)\n", check.size)
+	fmt.Fprintf(w, "  size               %d bytes of HTML (wrk and the sequential clients send no Accept-Encoding, like the\n", check.size)
+	fmt.Fprintf(w, "                     Meilisearch client; the grid's <img> URLs are not fetched)\n")
 
 	fmt.Fprintf(w, "\nMeilisearch queried directly: POST %s, master key, keep-alive Go net/http, no compression\n", mreq.path)
 	fmt.Fprintf(w, "  body (captured from search.SearchFaces) %s\n", mreq.body)
@@ -393,6 +401,7 @@ func run(cfg config) (err error) {
 	fmt.Fprintf(w, "  CPU under wrk      machine %s busy; the site process %.0f%% of one core (the rest: wrk, PostgreSQL, Meilisearch)\n",
 		benchkit.Busy(cpu1, cpu0), 100*siteCPU.Seconds()/cfg.duration.Seconds())
 	fmt.Fprintf(w, "  sequential         %s  (one keep-alive Go client, alternating with Meilisearch's)\n", line(siteSeq))
+	fmt.Fprintf(w, "  with gzip, seq.    %s  (Accept-Encoding: gzip, as a browser asks: the site compresses, the client inflates)\n", line(siteGzip))
 	fmt.Fprintf(w, "  pages 2-%-4d once  %s  (never shown before: no hits, cards or content kept)\n", cold+1, line(siteCold))
 	fmt.Fprintf(w, "  what one request does, each part timed alone through the site's own code, sequentially:\n")
 	fmt.Fprintf(w, "    search.SearchFaces         %s\n", line(parts.search))
@@ -702,16 +711,26 @@ func sameCount(page, hits int64) string {
 	return fmt.Sprintf("the page shows %d: DIFFERENT", page)
 }
 
+// keepAliveClient asks for no compression, like wrk and like the
+// Meilisearch client it is compared with; gzipClient asks for it, as a
+// browser does.
 func keepAliveClient(conns int) *http.Client {
 	return &http.Client{
 		Timeout: 10 * time.Second,
 		Transport: &http.Transport{
+			DisableCompression:  true,
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        max(100, conns),
 			MaxIdleConnsPerHost: max(100, conns),
 			IdleConnTimeout:     90 * time.Second,
 		},
 	}
+}
+
+func gzipClient() *http.Client {
+	c := keepAliveClient(1)
+	c.Transport.(*http.Transport).DisableCompression = false
+	return c
 }
 
 func timedGet(ctx context.Context, c *http.Client, u string) (time.Duration, error) {
