@@ -17,23 +17,6 @@ import (
 	"github.com/familylinks/familylinks/site/web"
 )
 
-func TestBoundedForgets(t *testing.T) {
-	b := newBounded[int, string](10)
-	for i := range 25 {
-		b.put(i, fmt.Sprint(i))
-		if v, ok := b.get(i); !ok || v != fmt.Sprint(i) {
-			t.Fatalf("%d: just kept, got %q %v", i, v, ok)
-		}
-	}
-	if b.len() != 10 {
-		t.Errorf("%d kept, want the bound 10", b.len())
-	}
-	b.put(24, "again") // replacing forgets nothing
-	if b.len() != 10 {
-		t.Errorf("%d kept after a replacement, want 10", b.len())
-	}
-}
-
 // listPage is a gallery page as the handler fills it, without the engines.
 func listPage(t *testing.T) (*Public, *ListPage, []cardKey) {
 	t.Helper()

@@ -40,18 +40,18 @@ type Public struct {
 	search *search.Client // nil: PostgreSQL answers alone
 	csrf   *web.CSRF
 	sorted func(lang string) []countries.Item
-	cards  *bounded[cardKey, template.HTML] // rendered cards
+	cards  *web.Memo[cardKey, template.HTML] // rendered cards
 	// recent holds each search's hits as last found: the refs checked in
 	// PostgreSQL while Meilisearch answers the same search again.
-	recent *bounded[search.FaceQuery, []string]
-	pages  *bounded[string, []byte] // rendered content of gallery pages
+	recent *web.Memo[search.FaceQuery, []string]
+	pages  *web.Memo[string, []byte] // rendered content of gallery pages
 }
 
 // NewPublic returns the public gallery's handler.
 func NewPublic(kit *web.Kit, data *content.Data, st *store.Store, sc *search.Client, csrf *web.CSRF, sorted func(string) []countries.Item) *Public {
 	return &Public{kit: kit, data: data, store: st, search: sc, csrf: csrf, sorted: sorted,
-		cards: newBounded[cardKey, template.HTML](maxCards), recent: newBounded[search.FaceQuery, []string](maxSearches),
-		pages: newBounded[string, []byte](maxPages)}
+		cards: web.NewMemo[cardKey, template.HTML](maxCards), recent: web.NewMemo[search.FaceQuery, []string](maxSearches),
+		pages: web.NewMemo[string, []byte](maxPages)}
 }
 
 // SetSorted gives the handler the countries in each language's order.
@@ -152,11 +152,7 @@ func (h *Public) list(c *fiber.Ctx) error {
 	// visitor's request, and when the hits are the same again, as they are
 	// for the common searches, it costs no round trip after the search;
 	// hits not seen before are checked once the search has answered.
-	guess, _ := h.recent.get(q)
-	type checked struct {
-		store.GalleryCheck
-		err error
-	}
+	guess, _ := h.recent.Get(q)
 	early := make(chan checked, 1)
 	go func() {
 		chk, err := h.store.CheckGallery(ctx, guess)
@@ -164,7 +160,7 @@ func (h *Public) list(c *fiber.Ctx) error {
 	}()
 	var entries []store.PublicEntry
 	var total int64
-	facets := map[string]map[string]int64{}
+	var facets map[string]map[string]int64
 	degraded := h.search == nil
 	var res *search.FaceResult
 	if !degraded {
@@ -184,41 +180,8 @@ func (h *Public) list(c *fiber.Ctx) error {
 		return chk.err
 	}
 	if !degraded {
-		refs := make([]string, len(res.Hits))
-		var unseen []string
-		for i, hit := range res.Hits {
-			refs[i] = hit.Ref
-			if !slices.Contains(guess, hit.Ref) {
-				unseen = append(unseen, hit.Ref)
-			}
-		}
-		if len(unseen) > 0 {
-			later := make(chan checked, 1)
-			go func() {
-				more, err := h.store.CheckGallery(ctx, unseen)
-				later <- checked{more, err}
-			}()
-			// While PostgreSQL answers, the cards of these hits are made
-			// (as not demo: demo entries exist only on trial sites). A card
-			// is kept whatever the answer, but shown only for a live entry.
-			for _, hit := range res.Hits {
-				if slices.Contains(unseen, hit.Ref) {
-					if _, err := h.cardHTML(lang.Code, hitEntry(hit, false)); err != nil {
-						return err
-					}
-				}
-			}
-			more := <-later
-			if more.err != nil {
-				return more.err
-			}
-			maps.Copy(chk.Live, more.Live)
-		}
-		h.recent.put(q, refs)
-		for _, hit := range res.Hits {
-			if demo, ok := chk.Live[hit.Ref]; ok {
-				entries = append(entries, hitEntry(hit, demo))
-			}
+		if entries, err = h.liveHits(ctx, lang.Code, q, res.Hits, guess, chk.Live); err != nil {
+			return err
 		}
 		total, facets = res.Total-int64(len(res.Hits)-len(entries)), res.Facets
 	}
@@ -266,17 +229,73 @@ func (h *Public) list(c *fiber.Ctx) error {
 		page.NextURL = link(q.Page + 1)
 	}
 	page.ClearURL = base
-	// The content is the same for every visitor who gets the same hits,
-	// counts and language: it is kept under a key made of all of them.
+	return h.render(c, page, entries)
+}
+
+// checked is CheckGallery's answer, sent from the goroutine that asked.
+type checked struct {
+	store.GalleryCheck
+	err error
+}
+
+// liveHits returns the hits PostgreSQL says are published now. live holds
+// its answer for guess, the hits this search found last time; the others
+// are asked about now, while their cards are made.
+func (h *Public) liveHits(ctx context.Context, code string, q search.FaceQuery, hits []search.Face, guess []string, live map[string]bool) ([]store.PublicEntry, error) {
+	refs := make([]string, len(hits))
+	var unseen []string
+	for i, hit := range hits {
+		refs[i] = hit.Ref
+		if !slices.Contains(guess, hit.Ref) {
+			unseen = append(unseen, hit.Ref)
+		}
+	}
+	if len(unseen) > 0 {
+		later := make(chan checked, 1)
+		go func() {
+			more, err := h.store.CheckGallery(ctx, unseen)
+			later <- checked{more, err}
+		}()
+		// The cards are made as not demo (demo entries exist only on trial
+		// sites). A card is kept whatever PostgreSQL answers, but shown only
+		// for a live entry.
+		for _, hit := range hits {
+			if !slices.Contains(guess, hit.Ref) {
+				if _, err := h.cardHTML(code, hitEntry(hit, false)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		more := <-later
+		if more.err != nil {
+			return nil, more.err
+		}
+		maps.Copy(live, more.Live)
+	}
+	h.recent.Put(q, refs)
+	var entries []store.PublicEntry
+	for _, hit := range hits {
+		if demo, ok := live[hit.Ref]; ok {
+			entries = append(entries, hitEntry(hit, demo))
+		}
+	}
+	return entries, nil
+}
+
+// render sends the gallery page. Its content is the same for every visitor
+// who gets the same hits, counts and language: it is kept under a key made
+// of all of them.
+func (h *Public) render(c *fiber.Ctx, page *ListPage, entries []store.PublicEntry) error {
+	code := page.Lang.Code
 	keys := make([]cardKey, len(entries))
 	for i, e := range entries {
-		keys[i] = keyOf(lang.Code, e)
+		keys[i] = keyOf(code, e)
 	}
 	key := page.contentKey(keys)
-	content, ok := h.pages.get(key)
+	content, ok := h.pages.Get(key)
 	if !ok {
 		for _, e := range entries {
-			html, err := h.cardHTML(lang.Code, e)
+			html, err := h.cardHTML(code, e)
 			if err != nil {
 				return err
 			}
@@ -287,7 +306,7 @@ func (h *Public) list(c *fiber.Ctx) error {
 			return err
 		}
 		content = []byte(html)
-		h.pages.put(key, content)
+		h.pages.Put(key, content)
 	}
 	b, err := h.kit.Views.Wrap("gallery/list", page, content)
 	if err != nil {
@@ -331,14 +350,14 @@ func hitEntry(hit search.Face, demo bool) store.PublicEntry {
 // cardHTML is e's card in a language, rendered once and then kept.
 func (h *Public) cardHTML(code string, e store.PublicEntry) (template.HTML, error) {
 	k := keyOf(code, e)
-	if html, ok := h.cards.get(k); ok {
+	if html, ok := h.cards.Get(k); ok {
 		return html, nil
 	}
 	html, err := h.kit.Views.ExecuteFragment("gallery/list", "card", h.card(code, e))
 	if err != nil {
 		return "", err
 	}
-	h.cards.put(k, html)
+	h.cards.Put(k, html)
 	return html, nil
 }
 

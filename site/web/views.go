@@ -18,7 +18,7 @@ import (
 // layout, the partials and one page file that defines "content".
 type Views struct {
 	pages  map[string]*template.Template
-	chrome chromeCache
+	chrome *Memo[string, chrome] // rendered layouts by Base.chromeKey
 }
 
 // ParseViews parses layouts/*.html and partials/*.html with each other
@@ -29,7 +29,7 @@ func ParseViews(fsys fs.FS, folders ...string) (*Views, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layouts: %w", err)
 	}
-	v := &Views{pages: map[string]*template.Template{}, chrome: chromeCache{m: map[string]*chrome{}}}
+	v := &Views{pages: map[string]*template.Template{}, chrome: NewMemo[string, chrome](maxChrome)}
 	for _, dir := range folders {
 		files, err := fs.Glob(fsys, dir+"/*.html")
 		if err != nil {
@@ -62,40 +62,30 @@ func (v *Views) Execute(name string, data any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// ExecuteInChrome renders a page like Execute, but takes the layout around
-// its content ("top" and "bottom", which read only the page's Base) from
-// memory once it has been rendered for an identical Base. It is for pages
-// rendered on every request whose Base takes few values, such as the
-// gallery (one per language, indexed or not): the layout's hundred-odd
-// escaped actions cost more than the gallery's content.
-func (v *Views) ExecuteInChrome(name string, data Page) ([]byte, error) {
-	content, err := v.ExecuteFragment(name, "content", data)
-	if err != nil {
-		return nil, err
-	}
-	return v.Wrap(name, data, []byte(content))
-}
-
-// Wrap puts content, already rendered, inside the layout of page name for
-// data, the layout being taken from memory as in ExecuteInChrome.
+// Wrap puts content, already rendered (ExecuteFragment "content"), inside
+// the layout of page name. The layout ("top" and "bottom", which read only
+// the page's Base) is taken from memory once it has been rendered for an
+// identical Base. It is for pages rendered on every request whose Base takes
+// few values, such as the gallery (one per language, indexed or not): the
+// layout's hundred-odd escaped actions cost more than the gallery's content.
 func (v *Views) Wrap(name string, data Page, content []byte) ([]byte, error) {
 	t, ok := v.pages[name]
 	if !ok {
 		return nil, fmt.Errorf("web: no view %q", name)
 	}
 	b := data.base()
-	ch, err := v.chrome.get(b.chromeKey(), func() (*chrome, error) {
+	key := b.chromeKey()
+	ch, ok := v.chrome.Get(key)
+	if !ok {
 		var top, bottom bytes.Buffer
 		if err := t.ExecuteTemplate(&top, "top", b); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("web: render %s: layout: %w", name, err)
 		}
 		if err := t.ExecuteTemplate(&bottom, "bottom", b); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("web: render %s: layout: %w", name, err)
 		}
-		return &chrome{top: top.Bytes(), bottom: bottom.Bytes()}, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("web: render %s: layout: %w", name, err)
+		ch = chrome{top: top.Bytes(), bottom: bottom.Bytes()}
+		v.chrome.Put(key, ch)
 	}
 	out := make([]byte, 0, len(ch.top)+len(content)+len(ch.bottom))
 	out = append(out, ch.top...)
@@ -124,35 +114,10 @@ type Page interface{ base() *Base }
 // chrome is the layout of a page rendered before and after its content.
 type chrome struct{ top, bottom []byte }
 
-// maxChrome bounds the layouts kept: ExecuteInChrome is meant for pages
-// whose Base has few values, and a page that breaks that promise renders
-// its layout each time instead of filling memory.
+// maxChrome bounds the layouts kept: Wrap is meant for pages whose Base
+// has few values, and a page that breaks that promise renders its layout
+// more often instead of filling memory.
 const maxChrome = 256
-
-// chromeCache holds rendered layouts by Base.chromeKey.
-type chromeCache struct {
-	mu sync.RWMutex
-	m  map[string]*chrome
-}
-
-func (c *chromeCache) get(key string, render func() (*chrome, error)) (*chrome, error) {
-	c.mu.RLock()
-	ch, ok := c.m[key]
-	c.mu.RUnlock()
-	if ok {
-		return ch, nil
-	}
-	ch, err := render()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if len(c.m) < maxChrome {
-		c.m[key] = ch
-	}
-	c.mu.Unlock()
-	return ch, nil
-}
 
 // Render renders a page that differs per request and sends it.
 func Render(c *fiber.Ctx, v *Views, name string, data any) error {

@@ -27,11 +27,20 @@ func testKit(t *testing.T) *Kit {
 		Assets: Assets{CSS: "/static/site.1.css", Icon: "/static/icon.1.svg", Style: "body{margin:0}"}}
 }
 
-// TestExecuteInChrome: a page put together from a kept layout is the page
+// inChrome renders a page as the gallery does: its content, then Wrap.
+func inChrome(v *Views, name string, data Page) ([]byte, error) {
+	content, err := v.ExecuteFragment(name, "content", data)
+	if err != nil {
+		return nil, err
+	}
+	return v.Wrap(name, data, []byte(content))
+}
+
+// TestWrap: a page put together from a kept layout is the page
 // rendered whole, in every language, indexed or not, the first time and
 // when the layout comes from memory; and one language's layout never
 // serves another.
-func TestExecuteInChrome(t *testing.T) {
+func TestWrap(t *testing.T) {
 	k := testKit(t)
 	for range 2 {
 		for _, l := range k.Catalog.Languages() {
@@ -42,7 +51,7 @@ func TestExecuteInChrome(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := k.Views.ExecuteInChrome("pages/privacy", &b)
+				got, err := inChrome(k.Views, "pages/privacy", &b)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -52,7 +61,7 @@ func TestExecuteInChrome(t *testing.T) {
 			}
 		}
 	}
-	if n := len(k.Views.chrome.m); n != 2*len(k.Catalog.Languages()) {
+	if n := k.Views.chrome.Len(); n != 2*len(k.Catalog.Languages()) {
 		t.Errorf("%d layouts kept, want one per language and robots setting", n)
 	}
 }
@@ -87,11 +96,11 @@ func TestChromeBounded(t *testing.T) {
 	en := k.Catalog.Default()
 	for i := range maxChrome + 50 {
 		b := k.Base(en, "/privacy", template.HTMLEscapeString(string(rune('a'+i%26)))+string(rune(i)))
-		if _, err := k.Views.ExecuteInChrome("pages/privacy", &b); err != nil {
+		if _, err := inChrome(k.Views, "pages/privacy", &b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(k.Views.chrome.m); n != maxChrome {
+	if n := k.Views.chrome.Len(); n != maxChrome {
 		t.Errorf("%d layouts kept, want the bound %d", n, maxChrome)
 	}
 }
