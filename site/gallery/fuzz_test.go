@@ -69,6 +69,12 @@ func FuzzGalleryQuery(f *testing.F) {
 			}
 		}
 		path := "/" + langs[int(lang)%len(langs)] + "/trace-the-face?" + v.Encode()
+		if len(path) > 8000 {
+			// Past the server's 8 KB read buffer the request never reaches
+			// the site: fasthttp answers 431 itself on a real connection,
+			// and app.Test only returns an error.
+			t.Skip("request line longer than the server reads")
+		}
 		res := e.Browser(t).Get(path)
 		if res.Status >= 500 || (res.Status != 200 && res.Status != 400) {
 			t.Fatalf("%s: status %d, want 200 or 400", path, res.Status)
