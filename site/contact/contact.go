@@ -243,10 +243,13 @@ func (h *Handler) routeInbox(ctx context.Context, residence string) (content.Des
 // SentPage is the data of the confirmation page.
 type SentPage struct {
 	web.Base
-	Reference   string
+	Reference string
+	// AboutPhoto is set for information about a Trace the Face photo. The
+	// page then names no Society, country, website or inbox: the Society
+	// that published the photo would tell where the person in it lives.
+	AboutPhoto  bool
 	Destination string
 	Website     string
-	Delegation  *content.Delegation
 	ICRC        string
 }
 
@@ -261,7 +264,9 @@ func (h *Handler) sent(c *fiber.Ctx) error {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if err == nil {
+		if err == nil && e.GalleryRef != nil {
+			p.Reference, p.AboutPhoto = e.Reference, true
+		} else if err == nil {
 			p.Reference = e.Reference
 			p.Destination = h.data.InboxName(e.Inbox)
 			if e.Inbox == content.CentralInbox {

@@ -107,6 +107,17 @@ func TestGalleryJourneyInPashto(t *testing.T) {
 	if len(list2) != 1 || list2[0].Kind != "gallery" || list2[0].Inbox != "de" || list2[0].GalleryRef == nil || *list2[0].GalleryRef != "TTF-7Q4K2" || list2[0].RouteReason != "gallery-publisher" {
 		t.Fatalf("the information must reach the publishing Society: %+v", list2)
 	}
+	// The confirmation gives the reference and names no Society, country
+	// or website: the publisher would tell where the person lives.
+	sent := b.Get(res.Header.Get("Location"))
+	for _, leak := range []string{"German Red Cross", "Deutsches Rotes Kreuz", "drk.de", "/countries/de", e.Catalog.Translator("ps").Country("de")} {
+		if strings.Contains(sent.Body, leak) {
+			t.Errorf("the confirmation of information about a photo names %q", leak)
+		}
+	}
+	if sent.Status != 200 || !strings.Contains(sent.Body, list2[0].Reference) || !strings.Contains(sent.Body, e.Catalog.Translator("ps").T("SentInfoLead")) {
+		t.Fatalf("confirmation: %d, want the reference and the information wording", sent.Status)
+	}
 	// The page has been seen, so the site keeps its hits, cards and
 	// content; seen again, it is the same.
 	for range 2 {
