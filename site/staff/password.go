@@ -8,8 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"golang.org/x/crypto/argon2"
+
+	"github.com/familylinks/familylinks/site/web"
 )
 
 // Argon2id parameters: OWASP's minimum (19 MiB, 2 passes, 1 lane).
@@ -22,6 +26,42 @@ const (
 	MinPassword = 12
 )
 
+// Every argon2id computation allocates its whole memory parameter (19 MiB
+// here) for as long as it runs, and a flood of failed sign-ins can start
+// one per request: 100 at once took a replica past 1.7 GB. At most
+// MaxHashes run at once in a process, so password hashing never holds more
+// than MaxHashes × 19 MiB ≈ 57 MiB, well inside the 512 MiB a pod is given,
+// and two cores are kept busy (more in parallel would not finish sooner).
+// A request that cannot get a slot within HashWait gets ErrBusy.
+//
+// The slots are process-wide on purpose: the memory they bound is the
+// process's, whichever handler or command asks.
+const (
+	MaxHashes = 3
+	HashWait  = 2 * time.Second
+)
+
+var hashSlots = make(chan struct{}, MaxHashes)
+
+// ErrBusy is returned when MaxHashes password checks are already running
+// and none finished within HashWait: the visitor sees the localized
+// "try again in a few minutes" page with a 503 and Retry-After.
+var ErrBusy error = &web.Error{Status: fiber.StatusServiceUnavailable, Title: "ErrorServerTitle", Text: "ErrorServerText",
+	Err: errors.New("staff: too many password checks at once")}
+
+// idKey runs argon2id in one of the process's hashing slots.
+func idKey(password, salt []byte, iter, mem uint32, threads uint8, n uint32) ([]byte, error) {
+	t := time.NewTimer(HashWait)
+	defer t.Stop()
+	select {
+	case hashSlots <- struct{}{}:
+	case <-t.C:
+		return nil, ErrBusy
+	}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(password, salt, iter, mem, threads, n), nil
+}
+
 // HashPassword hashes a password with argon2id into a PHC string.
 func HashPassword(password string) (string, error) {
 	if len(password) < MinPassword {
@@ -31,7 +71,10 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -62,7 +105,15 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if err != nil {
 		return false, errors.New("staff: bad key")
 	}
-	got := argon2.IDKey([]byte(password), salt, iter, mem, threads, uint32(len(want)))
+	// A stored hash asking for more than this site's own parameters is
+	// refused rather than allowed to allocate without bound.
+	if mem > argonMemory || iter > 4*argonTime || threads > 4 || len(want) > 64 {
+		return false, errors.New("staff: argon2 parameters above this site's")
+	}
+	got, err := idKey([]byte(password), salt, iter, mem, threads, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

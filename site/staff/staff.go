@@ -272,7 +272,9 @@ func (h *Handler) login(c *fiber.Ctx) error {
 		ok = ok && st.DisabledAt == nil
 	} else {
 		// Spend the same time on an unknown address as on a known one.
-		_, _ = VerifyPassword(dummyHash, password)
+		if _, err := VerifyPassword(dummyHash, password); errors.Is(err, ErrBusy) {
+			return err
+		}
 	}
 	if !ok {
 		for _, k := range []string{acctKey, ipKey} {
