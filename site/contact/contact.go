@@ -158,7 +158,8 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 	e, err := h.create(ctx, f, lang.Code)
 	if errors.Is(err, errNotPublished) {
 		tr := h.kit.Catalog.Translator(lang.Code)
-		return h.render(c, fiber.StatusGone, f, nil, tr.T("WithdrawnText"))
+		// As on the photo's page: withdrawn and never published alike.
+		return h.render(c, fiber.StatusNotFound, f, nil, tr.T("PhotoGoneTitle")+". "+tr.T("PhotoGoneText"))
 	}
 	if err != nil {
 		return h.unavailable(c, f, err)

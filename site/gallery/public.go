@@ -421,6 +421,10 @@ type ShowPage struct {
 	Form      contact.InfoFormData
 }
 
+// ErrPhotoGone is the answer for a photo that is not published: withdrawn,
+// demo-only or never published, all alike.
+var ErrPhotoGone error = &web.Error{Status: fiber.StatusNotFound, Title: "PhotoGoneTitle", Text: "PhotoGoneText"}
+
 func (h *Public) show(c *fiber.Ctx) error {
 	lang := web.Lang(c)
 	if h.store == nil {
@@ -429,11 +433,11 @@ func (h *Public) show(c *fiber.Ctx) error {
 	ref := utils.CopyString(c.Params("ref"))
 	e, err := h.store.PublicEntryByRef(c.UserContext(), ref)
 	tr := h.kit.Catalog.Translator(lang.Code)
-	if errors.Is(err, store.ErrWithdrawn) {
-		return &web.Error{Status: fiber.StatusGone, Title: "WithdrawnTitle", Text: "WithdrawnText"}
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return web.NotFound()
+	if errors.Is(err, store.ErrWithdrawn) || errors.Is(err, store.ErrNotFound) {
+		// Withdrawn and never published answer alike: told apart, they
+		// would say which references once existed, beside the public
+		// count of families found.
+		return ErrPhotoGone
 	}
 	if err != nil {
 		return err

@@ -139,8 +139,27 @@ func TestGalleryJourneyInPashto(t *testing.T) {
 			t.Errorf("a withdrawn entry is still shown, or counted: %v", cards(got))
 		}
 	}
-	if r := b.Get("/ps/trace-the-face/TTF-7Q4K2"); r.Status != http.StatusGone {
-		t.Errorf("withdrawn photo page: %d, want 410", r.Status)
+	// Withdrawn and never published answer alike, on the page, the media
+	// and the information form: nothing tells which references existed.
+	gone, never := b.Get("/ps/trace-the-face/TTF-7Q4K2"), b.Get("/ps/trace-the-face/TTF-7Q4K3")
+	if gone.Status != http.StatusNotFound || never.Status != gone.Status ||
+		strings.ReplaceAll(never.Body, "TTF-7Q4K3", "TTF-7Q4K2") != gone.Body {
+		t.Errorf("withdrawn photo page: %d, never published: %d; want the same 404 page", gone.Status, never.Status)
+	}
+	if !strings.Contains(gone.Body, e.Catalog.Translator("ps").T("PhotoGoneText")) {
+		t.Error("the page for a photo no longer shown must say why it may be gone")
+	}
+	if a, b := b.Get("/media/TTF-7Q4K2/320.jpg"), b.Get("/media/TTF-7Q4K3/320.jpg"); a.Status != b.Status || a.Body != b.Body {
+		t.Errorf("media of a withdrawn photo %d, of a never published one %d", a.Status, b.Status)
+	}
+	infoAbout := func(ref string) sitetest.Page {
+		f := url.Values{"_csrf": {sitetest.CSRF(t, b.Get("/ps/contact"))}, "about": {ref}, "message": {"x"},
+			"name": {"Gul"}, "phone": {"+49 30 1234567"}, "residence": {"de"}, "lang": {"ps"}, "consent": {"yes"}}
+		return b.Do("POST", "/ps/contact", f)
+	}
+	if a, n := infoAbout("TTF-7Q4K2"), infoAbout("TTF-7Q4K3"); a.Status != http.StatusNotFound || a.Status != n.Status ||
+		strings.ReplaceAll(n.Body, "TTF-7Q4K3", "TTF-7Q4K2") != stripCSRF(a.Body, n.Body) {
+		t.Errorf("information about a withdrawn photo %d, a never published one %d; want the same 404", a.Status, n.Status)
 	}
 	if r := b.Get("/media/TTF-7Q4K2/640.jpg"); r.Status != http.StatusNotFound {
 		t.Errorf("withdrawn media: %d", r.Status)
@@ -202,8 +221,8 @@ func TestDemoEntries(t *testing.T) {
 	}
 	res := b.Do("POST", "/en/contact", url.Values{"_csrf": {sitetest.CSRF(t, b.Get("/en/contact"))}, "about": {refs[0]}, "message": {"x"},
 		"name": {"Gul"}, "phone": {"+49 30 1234567"}, "residence": {"de"}, "lang": {"en"}, "consent": {"yes"}})
-	if res.Status != http.StatusGone {
-		t.Errorf("information about a demo photo: %d, want 410", res.Status)
+	if res.Status != http.StatusNotFound {
+		t.Errorf("information about a demo photo: %d, want 404", res.Status)
 	}
 	if c, _ := e.Store.CountEnquiries(ctx); c != 0 {
 		t.Errorf("%d enquiries stored about a demo photo", c)
@@ -288,4 +307,24 @@ func TestGalleryCompressed(t *testing.T) {
 	if show := b.Get("/so/trace-the-face/TTF-7Q4K2"); show.Status != 200 || show.Header.Get("Content-Encoding") != "gzip" {
 		t.Errorf("photo page: %d, Content-Encoding %q; want it gzipped", show.Status, show.Header.Get("Content-Encoding"))
 	}
+}
+
+// stripCSRF returns a with its form token replaced by the one in b, so two
+// forms can be compared.
+func stripCSRF(a, b string) string {
+	ta, tb := csrfValue(a), csrfValue(b)
+	if ta == "" || tb == "" {
+		return a
+	}
+	return strings.ReplaceAll(a, ta, tb)
+}
+
+func csrfValue(s string) string {
+	const k = `name="_csrf" value="`
+	i := strings.Index(s, k)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(k):]
+	return s[:strings.IndexByte(s, '"')]
 }
