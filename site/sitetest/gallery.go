@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image/jpeg"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +17,19 @@ import (
 // test has made), as two caseworkers would.
 func (e *Env) Publish(t testing.TB, ref, gender, origin string, seeking ...string) store.GalleryEntry {
 	t.Helper()
+	return e.PublishBy(t, "de", "drk", ref, gender, origin, seeking...)
+}
+
+// PublishBy is Publish for the Society with code society, whose two
+// caseworkers a@{domain}.example and b@{domain}.example the test has made;
+// the case reference is "{DOMAIN}-CASE-SECRET".
+func (e *Env) PublishBy(t testing.TB, society, domain, ref, gender, origin string, seeking ...string) store.GalleryEntry {
+	t.Helper()
 	ctx := context.Background()
-	a, errA := e.Store.StaffByEmail(ctx, "a@drk.example")
-	b, errB := e.Store.StaffByEmail(ctx, "b@drk.example")
+	a, errA := e.Store.StaffByEmail(ctx, "a@"+domain+".example")
+	b, errB := e.Store.StaffByEmail(ctx, "b@"+domain+".example")
 	if errA != nil || errB != nil {
-		t.Fatalf("Publish needs the accounts a@drk.example and b@drk.example: %v, %v", errA, errB)
+		t.Fatalf("publishing needs the accounts a@%s.example and b@%s.example: %v, %v", domain, domain, errA, errB)
 	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, photo.Silhouette(int64(len(ref)), 400, 500), nil); err != nil {
@@ -35,8 +44,8 @@ func (e *Env) Publish(t testing.TB, ref, gender, origin string, seeking ...strin
 		photos = append(photos, store.Photo{Width: d.Width, Height: d.Height, JPEG: d.JPEG, ETag: `"` + ref + `"`})
 	}
 	en, err := e.Store.CreateGalleryEntry(ctx, store.GalleryEntry{
-		Ref: ref, Society: "de", Gender: gender, AgeGroup: "30-44", Seeking: seeking, Origin: origin, Languages: []string{"ps"},
-		CaseKeyID: "k", CaseSealed: []byte("DRK-CASE-SECRET"), ConsentDate: time.Now(), ConsentFormVersion: "v1",
+		Ref: ref, Society: society, Gender: gender, AgeGroup: "30-44", Seeking: seeking, Origin: origin, Languages: []string{"ps"},
+		CaseKeyID: "k", CaseSealed: []byte(strings.ToUpper(domain) + "-CASE-SECRET"), ConsentDate: time.Now(), ConsentFormVersion: "v1",
 		ConsentRecordedBy: "Ana", ReviewDate: time.Now().AddDate(1, 0, 0), CreatedBy: a.ID,
 	}, photos)
 	if err != nil {
