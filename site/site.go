@@ -78,15 +78,20 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		ReadTimeout:  10 * time.Second,
 		WriteTimeout: 10 * time.Second,
 		IdleTimeout:  60 * time.Second,
-		// Large enough for a 10 MB gallery photo and its form; the photo
-		// package refuses anything past 10 MB itself.
-		BodyLimit:               11 << 20,
-		ReadBufferSize:          8192,
-		DisableStartupMessage:   true,
-		ProxyHeader:             "X-Real-IP",
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          cfg.TrustedProxies,
-		EnableIPValidation:      true,
+		// Bodies are streamed: the server reads at most BodyLimit bytes of
+		// one before the handlers run, and LimitBody refuses anything
+		// larger except on the photo upload, which reads its own stream
+		// after checking the session (a 10 MB photo). Multipart bodies are
+		// never parsed ahead of the handler.
+		BodyLimit:                    web.BodyLimit,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadBufferSize:               8192,
+		DisableStartupMessage:        true,
+		ProxyHeader:                  "X-Real-IP",
+		EnableTrustedProxyCheck:      true,
+		TrustedProxies:               cfg.TrustedProxies,
+		EnableIPValidation:           true,
 	})
 
 	metrics := web.NewMetrics()
@@ -104,6 +109,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	// too; then metrics, which also renders errors so it counts their status.
 	app.Use(web.SecurityMiddleware(web.StyleHash(assets.Text("site.css"))))
 	app.Use(metrics.Middleware)
+	app.Use(web.LimitBody(web.BodyLimit, staff.IsUpload))
 
 	// Routes outside any language.
 	meta.New(kit, deps.Content, metrics, pgCheck, searchCheck).Register(app) // /healthz, /readyz, /metrics, /robots.txt, /sitemap.xml

@@ -132,6 +132,10 @@ func (b *Browser) Do(method, path string, form url.Values) Page {
 	return b.send(req)
 }
 
+// Send sends a request made by the test, with the browser's headers and
+// cookies.
+func (b *Browser) Send(req *http.Request) Page { b.t.Helper(); return b.send(req) }
+
 // send adds the browser's headers and cookies, sends the request and keeps
 // the cookies the answer sets.
 func (b *Browser) send(req *http.Request) Page {

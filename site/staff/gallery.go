@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -22,7 +23,7 @@ import (
 func (h *Handler) registerGallery(r fiber.Router) {
 	r.Get("/gallery", h.requireStaff, h.galleryList)                                 // the Society's entries by state
 	r.Get("/gallery/new", h.requireStaff, h.galleryForm)                             // a new entry: photo, facts, consent
-	r.Post("/gallery", h.requireStaff, h.checkCSRF, h.galleryCreate)                 // store it pending, photo re-encoded
+	r.Post("/gallery", h.requireStaff, h.galleryCreate)                              // store it pending, photo re-encoded (CSRF checked in the stream)
 	r.Get("/gallery/:ref", h.requireStaff, h.galleryEntry)                           // one entry (audited), with its actions
 	r.Get("/gallery/:ref/photo/:width", h.requireStaff, h.galleryPhoto)              // the photo, for its Society's staff
 	r.Post("/gallery/:ref/approve", h.requireStaff, h.checkCSRF, h.galleryApprove)   // a second person publishes it
@@ -72,15 +73,14 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 	if len(society) != 2 {
 		return web.NotFound()
 	}
-	v := func(k string) string { return strings.TrimSpace(utils.CopyString(c.FormValue(k))) }
+	up, err := h.readUpload(c)
+	if err != nil {
+		return err
+	}
+	v := func(k string) string { return strings.TrimSpace(up.Fields.Get(k)) }
 	f := GalleryForm{Gender: v("gender"), AgeGroup: v("age_group"), Origin: v("origin"), Languages: v("languages"),
 		CaseRef: v("case_ref"), ConsentDate: v("consent_date"), ConsentVersion: v("consent_version"),
-		ConsentBy: v("consent_by"), ReviewDate: v("review_date")}
-	if mf, err := c.MultipartForm(); err == nil {
-		for _, s := range mf.Value["seeking"] {
-			f.Seeking = append(f.Seeking, utils.CopyString(s))
-		}
-	}
+		ConsentBy: v("consent_by"), ReviewDate: v("review_date"), Seeking: up.Fields["seeking"]}
 	var errs []string
 	bad := func(msg string) { errs = append(errs, msg) }
 	if !slices.Contains(search.Genders(), f.Gender) {
@@ -127,18 +127,11 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 		bad("The review date must be a date in the future.")
 	}
 	var derivs []photo.Derivative
-	fh, err := c.FormFile("photo")
-	if err != nil {
+	if up.Photo == nil {
 		bad("Choose the photo to publish.")
 	} else if len(errs) == 0 {
-		// The upload is processed inside the request: its temporary file
-		// goes when the request ends. The original is never stored.
-		file, err := fh.Open()
-		if err != nil {
-			return err
-		}
-		derivs, err = photo.Process(file)
-		_ = file.Close()
+		// The original is processed in memory and never stored.
+		derivs, err = photo.Process(bytes.NewReader(up.Photo))
 		switch {
 		case errors.Is(err, photo.ErrTooLarge), errors.Is(err, photo.ErrTooManyPixels), errors.Is(err, photo.ErrFormat), errors.Is(err, photo.ErrTooSmall):
 			bad("Photo: " + strings.TrimPrefix(err.Error(), "photo: ") + ".")
