@@ -19,11 +19,17 @@
 //     the ICC profile, a wide-gamut photo looks a little less saturated.)
 //   - Derivatives are opaque RGB (alpha is flattened onto white), keep the
 //     aspect ratio and are never upscaled.
-//   - At most two photos are decoded at the same time. A 40-megapixel photo
-//     needs about 400 MB while it is processed.
+//   - The memory the decoded pixels take is estimated from the declared
+//     size and colour model before decoding (4 bytes a pixel for 8-bit
+//     colour, 8 for 16-bit, twice that for an interlaced PNG, which Go
+//     decodes pass by pass), and all the photos being decoded at once
+//     together stay within DecodeBudget: an image that alone would need
+//     more is refused (ErrTooMuchMemory), one that fits waits for room. A
+//     40-megapixel 16-bit PNG, which decodes to 320 MB, is refused; a
+//     40-megapixel 8-bit photo (160 MB) is decoded alone.
 //
 // Errors meant for the person uploading (ErrTooLarge, ErrTooManyPixels,
-// ErrFormat, ErrTooSmall) may be wrapped with detail: test them with
+// ErrTooMuchMemory, ErrFormat, ErrTooSmall) may be wrapped with detail: test them with
 // errors.Is.
 package photo
 
@@ -33,9 +39,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	_ "image/png" // registers the PNG decoder; JPEG comes with image/jpeg
 	"io"
+	"sync"
 
 	"golang.org/x/image/draw"
 )
@@ -66,10 +74,74 @@ var (
 	ErrTooManyPixels = errors.New("photo: the image is larger than 40 megapixels")
 	ErrFormat        = errors.New("photo: the file is not a JPEG or PNG image that can be read")
 	ErrTooSmall      = errors.New("photo: the image is smaller than 200 pixels on its shorter side")
+	ErrTooMuchMemory = errors.New("photo: the image needs too much memory to process; save it with 8 bits per colour, or smaller")
 )
 
-// decodeSlots bounds how many photos are decoded and scaled at once.
-var decodeSlots = make(chan struct{}, 2)
+// DecodeBudget is the memory, in bytes, that the decoded pixels of all the
+// photos being processed at once may take (the derivatives, at most 1280
+// px wide, add a few megabytes). With the 64 KB bodies of every other
+// route and three password checks of 19 MiB, it keeps a replica under
+// 300 MB however many uploads arrive.
+const DecodeBudget = 160 << 20
+
+// decoding is the memory reserved by the photos being decoded now.
+var decoding = budget{limit: DecodeBudget}
+
+// budget is a counting semaphore of bytes.
+type budget struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	used  int64
+	limit int64
+}
+
+func (b *budget) acquire(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cond == nil {
+		b.cond = sync.NewCond(&b.mu)
+	}
+	for b.used+n > b.limit {
+		b.cond.Wait()
+	}
+	b.used += n
+}
+
+func (b *budget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// decodedBytes estimates the memory image.Decode takes for an image of
+// this configuration: bytes a pixel by colour model (JPEG's YCbCr counted
+// as 4:4:4, its worst case), doubled for an interlaced PNG.
+func decodedBytes(cfg image.Config, format string, data []byte) int64 {
+	bpp := int64(8)
+	switch cfg.ColorModel {
+	case color.GrayModel:
+		bpp = 1
+	case color.Gray16Model:
+		bpp = 2
+	case color.YCbCrModel:
+		bpp = 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		bpp = 4
+	case color.RGBA64Model, color.NRGBA64Model:
+		bpp = 8
+	default:
+		if _, ok := cfg.ColorModel.(color.Palette); ok {
+			bpp = 1
+		}
+	}
+	n := int64(cfg.Width) * int64(cfg.Height) * bpp
+	// The IHDR chunk's interlace method is byte 28 of a PNG.
+	if format == fmtPNG && len(data) > 28 && data[28] == 1 {
+		n *= 2
+	}
+	return n
+}
 
 const (
 	fmtJPEG = "jpeg"
@@ -88,8 +160,8 @@ const (
 // its own width instead, and none is upscaled. A read error from r is
 // returned wrapped, and is none of the package's errors.
 //
-// Process is safe for concurrent use; it waits while two other calls are
-// decoding.
+// Process is safe for concurrent use; it waits while the photos being
+// decoded leave too little of DecodeBudget.
 func Process(r io.Reader) ([]Derivative, error) {
 	data, format, err := readUpload(r)
 	if err != nil {
@@ -115,8 +187,12 @@ func Process(r io.Reader) ([]Derivative, error) {
 		orientation = pngOrientation(data)
 	}
 
-	decodeSlots <- struct{}{}
-	defer func() { <-decodeSlots }()
+	need := decodedBytes(cfg, format, data)
+	if need > DecodeBudget {
+		return nil, fmt.Errorf("%w: %d×%d needs about %d MB", ErrTooMuchMemory, cfg.Width, cfg.Height, need>>20)
+	}
+	decoding.acquire(need)
+	defer decoding.release(need)
 
 	img, imgFormat, err := image.Decode(bytes.NewReader(data))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"io"
@@ -620,4 +621,55 @@ func absInt(x int) int {
 		return -x
 	}
 	return x
+}
+
+// pngHeader is the start of a PNG declaring w×h pixels of the given bit
+// depth and colour type, with no pixel data: enough for DecodeConfig.
+func pngHeader(w, h uint32, depth, colorType byte) []byte {
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = depth, colorType
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+// TestDecodeBudget: a 40-megapixel 16-bit PNG would decode to 320 MB and
+// is refused before a pixel is decoded; the same size in 8 bits fits the
+// budget and goes on to decoding (which this header-only file then fails).
+func TestDecodeBudget(t *testing.T) {
+	if _, err := Process(bytes.NewReader(pngHeader(6400, 6250, 16, 6))); !errors.Is(err, ErrTooMuchMemory) {
+		t.Errorf("40 MP 16-bit RGBA PNG: %v, want ErrTooMuchMemory", err)
+	}
+	if _, err := Process(bytes.NewReader(pngHeader(6400, 6250, 8, 6))); errors.Is(err, ErrTooMuchMemory) || !errors.Is(err, ErrFormat) {
+		t.Errorf("40 MP 8-bit RGBA PNG without pixels: %v, want ErrFormat from decoding", err)
+	}
+}
+
+// TestBudgetWaits: photos decoding at once never reserve more than the
+// budget together; one that does not fit waits until another is done.
+func TestBudgetWaits(t *testing.T) {
+	b := budget{limit: 100}
+	b.acquire(60)
+	got := make(chan bool)
+	go func() { b.acquire(60); got <- true }()
+	select {
+	case <-got:
+		t.Fatal("160 of 100 reserved at once")
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.release(60)
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second photo never got its turn")
+	}
+	if b.used != 60 {
+		t.Errorf("used %d, want 60", b.used)
+	}
 }

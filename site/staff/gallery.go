@@ -133,7 +133,7 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 		// The original is processed in memory and never stored.
 		derivs, err = photo.Process(bytes.NewReader(up.Photo))
 		switch {
-		case errors.Is(err, photo.ErrTooLarge), errors.Is(err, photo.ErrTooManyPixels), errors.Is(err, photo.ErrFormat), errors.Is(err, photo.ErrTooSmall):
+		case errors.Is(err, photo.ErrTooLarge), errors.Is(err, photo.ErrTooManyPixels), errors.Is(err, photo.ErrFormat), errors.Is(err, photo.ErrTooSmall), errors.Is(err, photo.ErrTooMuchMemory):
 			bad("Photo: " + strings.TrimPrefix(err.Error(), "photo: ") + ".")
 		case err != nil:
 			return err
