@@ -43,10 +43,9 @@ type Handler struct {
 	data   *content.Data
 	keys   *crypt.Keyring
 	cookie string
-	// loginCSRF protects the login form before any session exists: a
-	// signed double-submit token (a nonce in a __Host- cookie, signed in
-	// the form), so an anonymous GET /staff/login writes nothing anywhere.
-	loginCSRF *web.CSRF
+	// csrf is the site's signed double-submit CSRF; loginCSRF uses it for
+	// the login form, before any session exists.
+	csrf *web.CSRF
 }
 
 // New returns the back office handler. csrf is the site's signed
@@ -58,8 +57,15 @@ func New(kit *web.Kit, st *store.Store, data *content.Data, keys *crypt.Keyring,
 		// __Host- cookies must be Secure, host-only and Path=/.
 		name = "__Host-fl_session"
 	}
-	login := &web.CSRF{Secret: csrf.Secret, Secure: csrf.Secure, MaxAge: LoginFormTTL}
-	return &Handler{kit: kit, store: st, data: data, keys: keys, cookie: name, loginCSRF: login}
+	return &Handler{kit: kit, store: st, data: data, keys: keys, cookie: name, csrf: csrf}
+}
+
+// loginCSRF protects the login form: a signed double-submit token (a
+// nonce in a __Host- cookie, signed in the form) good for LoginFormTTL, so
+// an anonymous GET /staff/login writes nothing anywhere. It is made from
+// the site's CSRF at each use, so it always has that one's secret.
+func (h *Handler) loginCSRF() *web.CSRF {
+	return &web.CSRF{Secret: h.csrf.Secret, Secure: h.csrf.Secure, MaxAge: LoginFormTTL}
 }
 
 // Register registers the back office. Every route answers only to a
@@ -168,7 +174,7 @@ func (h *Handler) checkCSRF(c *fiber.Ctx) error {
 
 // checkLoginCSRF checks the login form's signed double-submit token.
 func (h *Handler) checkLoginCSRF(c *fiber.Ctx) error {
-	if err := h.loginCSRF.Check(c); err != nil {
+	if err := h.loginCSRF().Check(c); err != nil {
 		return web.Forbidden(fmt.Errorf("staff: login form: %w", err))
 	}
 	return c.Next()
@@ -244,7 +250,7 @@ func (h *Handler) loginForm(c *fiber.Ctx) error {
 // loginPage is the login form's data, with a fresh CSRF token.
 func (h *Handler) loginPage(c *fiber.Ctx, email string) Page {
 	p := h.page(c, "Staff sign-in")
-	p.CSRF = h.loginCSRF.Token(c)
+	p.CSRF = h.loginCSRF().Token(c)
 	p.Email = email
 	return p
 }
