@@ -259,3 +259,24 @@ func TestLoginFormStoresNothing(t *testing.T) {
 		t.Errorf("50 anonymous login forms changed the tables: before %v, after %v", before, after)
 	}
 }
+
+// TestPasswordFormThrottled: the current password on the password form is
+// counted like a sign-in, so a stolen session cannot guess it without
+// limit.
+func TestPasswordFormThrottled(t *testing.T) {
+	e := sitetest.New(t)
+	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	b := signedIn(t, e, "ana@drk.example", 1)[0]
+	tok := sitetest.CSRF(t, b.Get("/staff/password"))
+	try := func(current string) int {
+		return b.Do("POST", "/staff/password", url.Values{"_csrf": {tok}, "current": {current}, "new": {"a brand new secret"}, "confirm": {"a brand new secret"}}).Status
+	}
+	for i := range staff.MaxFailsPerEmail {
+		if s := try("guess"); s != http.StatusUnprocessableEntity {
+			t.Fatalf("guess %d: %d", i+1, s)
+		}
+	}
+	if s := try(sitetest.Password); s != http.StatusTooManyRequests {
+		t.Errorf("after %d wrong current passwords: %d, want 429", staff.MaxFailsPerEmail, s)
+	}
+}

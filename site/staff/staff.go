@@ -432,9 +432,27 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 	u, _ := User(c)
 	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
 	p := h.page(c, "Choose a password")
+	// The current password is a guess like a sign-in's, counted against
+	// the same limit before it is checked: a stolen session must not be a
+	// way round the throttle.
+	acctKey := "login:email:" + u.Email
+	n, _, err := h.store.Hit(ctx, acctKey, LoginWindow)
+	if err != nil {
+		return err
+	}
+	if n > MaxFailsPerEmail {
+		c.Set(fiber.HeaderRetryAfter, "900")
+		p.Error = msgLoginThrottled
+		return h.render(c, fiber.StatusTooManyRequests, "staff/password", p)
+	}
 	ok, err := VerifyPassword(u.PasswordHash, current)
 	if err != nil {
 		return err
+	}
+	if ok {
+		if err := h.store.ResetHits(ctx, acctKey); err != nil {
+			return err
+		}
 	}
 	switch {
 	case !ok:
