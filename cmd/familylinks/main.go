@@ -38,10 +38,11 @@ Usage:
   familylinks migrate               apply the database migrations
   familylinks check                 validate the country data and every translation
   familylinks staff add --email E --society XX --role caseworker|admin [--password-stdin]
-                                    create a staff account; prints a one-time password
-  familylinks staff reset --email E  give an account a new one-time password and end its sessions
+                                    create a staff account; prints a one-time password (72 hours)
+  familylinks staff reset --email E
+                                    give an account a new one-time password (72 hours); ends every session of it
   familylinks staff disable --email E
-                                    disable an account and end its sessions
+                                    disable an account and end every session of it
   familylinks routes                print where an enquiry from each country goes, and why
   familylinks keygen [ID]           print a new data key entry for FAMILYLINKS_DATA_KEY
   familylinks rekey                 re-seal all personal data under the first key of FAMILYLINKS_DATA_KEY
@@ -65,7 +66,8 @@ Environment:
   FAMILYLINKS_DATA_KEY         keyring sealing personal data: id:base64key[,older…]; required with DATABASE_URL
   FAMILYLINKS_SMTP_URL         smtp://…?from=… for inbox notifications; unset: notifications are logged
   FAMILYLINKS_RETENTION_DAYS   days personal data of closed enquiries is kept (default 365)
-  FAMILYLINKS_AUDIT_ADDRESS_DAYS  days the audit log keeps staff's client addresses (default 90)
+  FAMILYLINKS_AUDIT_ADDRESS_DAYS
+                               days the audit log keeps staff's client addresses (default 90)
   FAMILYLINKS_AUTO_MIGRATE     true: serve applies migrations at start-up
   FAMILYLINKS_LOG_LEVEL        debug, info, warn or error (default info)
 
