@@ -118,9 +118,6 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if deps.Store != nil && deps.Keys == nil {
 		return nil, fmt.Errorf("site: a data key (FAMILYLINKS_DATA_KEY) is required with a database")
 	}
-	if deps.Store != nil {
-		staff.New(kit, deps.Store, deps.Content, deps.Keys).Register(app) // /staff/…: login, logout, dashboard
-	}
 	csrf := &web.CSRF{Secure: kit.SecureCookies}
 	if deps.Keys != nil {
 		csrf.Secret = deps.Keys.Derive("csrf")
@@ -129,6 +126,9 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		// still lets the form render.
 		csrf.Secret = make([]byte, 32)
 		_, _ = rand.Read(csrf.Secret)
+	}
+	if deps.Store != nil {
+		staff.New(kit, deps.Store, deps.Content, deps.Keys, csrf).Register(app) // /staff/…: login, logout, dashboard (before /:lang)
 	}
 	gp := gallery.NewPublic(kit, deps.Content, deps.Store, deps.Search, csrf, nil)
 	gp.RegisterMedia(app) // /media/{ref}/{width}.jpg, only while published

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,9 +38,11 @@ Usage:
   familylinks migrate               apply the database migrations
   familylinks check                 validate the country data and every translation
   familylinks staff add --email E --society XX --role caseworker|admin [--password-stdin]
-                                    create a staff account; prints a one-time password
+                                    create a staff account; prints a one-time password (72 hours)
+  familylinks staff reset --email E
+                                    give an account a new one-time password (72 hours); ends every session of it
   familylinks staff disable --email E
-                                    disable an account and end its sessions
+                                    disable an account and end every session of it
   familylinks routes                print where an enquiry from each country goes, and why
   familylinks keygen [ID]           print a new data key entry for FAMILYLINKS_DATA_KEY
   familylinks rekey                 re-seal all personal data under the first key of FAMILYLINKS_DATA_KEY
@@ -58,9 +62,12 @@ Environment:
   FAMILYLINKS_ADDR             listen address (default 127.0.0.1:8080)
   FAMILYLINKS_BASE_URL         public origin for canonical links (default http://ADDR)
   FAMILYLINKS_TRUSTED_PROXIES  comma-separated proxy IPs or CIDRs whose X-Real-IP is trusted
+                               (default none: the peer's address is the client's)
   FAMILYLINKS_DATA_KEY         keyring sealing personal data: id:base64key[,older…]; required with DATABASE_URL
   FAMILYLINKS_SMTP_URL         smtp://…?from=… for inbox notifications; unset: notifications are logged
   FAMILYLINKS_RETENTION_DAYS   days personal data of closed enquiries is kept (default 365)
+  FAMILYLINKS_AUDIT_ADDRESS_DAYS
+                               days the audit log keeps staff's client addresses (default 90)
   FAMILYLINKS_AUTO_MIGRATE     true: serve applies migrations at start-up
   FAMILYLINKS_LOG_LEVEL        debug, info, warn or error (default info)
 
@@ -204,6 +211,7 @@ func serve(log *slog.Logger) error {
 		if deps.Keys, err = keyring(); err != nil {
 			return err
 		}
+		setHitSecret(st, deps.Keys)
 		// `familylinks dev` asks for a living gallery on an empty database.
 		if env("FAMILYLINKS_SEED_DEMO", "") == "true" {
 			if n, err := st.GalleryCount(ctx); err == nil && n == 0 {
@@ -230,11 +238,9 @@ func serve(log *slog.Logger) error {
 		log.Warn("MEILI_URL is not set: search is off and /readyz reports Meilisearch missing")
 	}
 
-	var proxies []string
-	for _, p := range strings.Split(os.Getenv("FAMILYLINKS_TRUSTED_PROXIES"), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			proxies = append(proxies, p)
-		}
+	proxies, err := trustedProxies(os.Getenv("FAMILYLINKS_TRUSTED_PROXIES"))
+	if err != nil {
+		return err
 	}
 	app, err := site.New(site.Config{
 		BaseURL:        env("FAMILYLINKS_BASE_URL", "http://"+addr),
@@ -259,7 +265,11 @@ func serve(log *slog.Logger) error {
 			}
 		}
 		w := &store.Worker{Store: deps.Store, Log: log, Handlers: handlers}
-		go func() { defer close(workerDone); _ = w.Run(ctx) }()
+		cleanupDone, err := startCleanup(ctx, deps.Store, log)
+		if err != nil {
+			return err
+		}
+		go func() { defer close(workerDone); _ = w.Run(ctx); <-cleanupDone }()
 	} else {
 		close(workerDone)
 	}
@@ -350,4 +360,51 @@ func withStore(cmd string, fn func(ctx context.Context, st *store.Store) error) 
 	}
 	defer st.Close()
 	return fn(ctx, st)
+}
+
+// trustedProxies parses FAMILYLINKS_TRUSTED_PROXIES. An entry that is not
+// an IP or CIDR is an error rather than silently trusting nobody, and a
+// prefix covering every address is refused: then anyone could name their
+// own address in X-Real-IP and escape every rate limit.
+func trustedProxies(v string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			if pre.Bits() == 0 {
+				return nil, fmt.Errorf("FAMILYLINKS_TRUSTED_PROXIES: %q trusts every address; list the proxy's own addresses", p)
+			}
+		} else if _, err := netip.ParseAddr(p); err != nil {
+			return nil, fmt.Errorf("FAMILYLINKS_TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// setHitSecret keys the rate-limit counters (store/ratelimit.go) with a
+// secret every replica derives alike from the data key. Rotating the data
+// key only makes the counters start afresh.
+func setHitSecret(st *store.Store, keys *crypt.Keyring) {
+	st.SetHitSecret(keys.Derive("rate-limit keys"))
+}
+
+// startCleanup runs the store's cleanup (rate-limit counters, expired
+// sessions, handled outbox messages, audit addresses past
+// FAMILYLINKS_AUDIT_ADDRESS_DAYS) beside the outbox worker until ctx
+// ends; the channel closes when it has stopped.
+func startCleanup(ctx context.Context, st *store.Store, log *slog.Logger) (<-chan struct{}, error) {
+	c := &store.Cleanup{Store: st, Log: log}
+	if v := env("FAMILYLINKS_AUDIT_ADDRESS_DAYS", ""); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 {
+			return nil, fmt.Errorf("FAMILYLINKS_AUDIT_ADDRESS_DAYS: %q is not a number of days (at least 1)", v)
+		}
+		c.AuditAddressKeep = time.Duration(days) * 24 * time.Hour
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
+	return done, nil
 }

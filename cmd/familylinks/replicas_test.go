@@ -65,7 +65,7 @@ func TestTwoReplicas(t *testing.T) {
 
 	t.Run("session", func(t *testing.T) {
 		c := newClient(t, "203.0.113.1")
-		// The login form (and its pre-login session) from A, the post to B.
+		// The login form (and its signed CSRF cookie) from A, the post to B.
 		if p := c.login(a.URL, b.URL, "luc@croix-rouge.test", password); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/staff/" {
 			t.Fatalf("login through B: status %d, Location %q", p.Status, p.Header.Get("Location"))
 		}

@@ -14,10 +14,10 @@ import (
 	"github.com/familylinks/familylinks/site/store"
 )
 
-// staffCmd manages staff accounts: add and disable.
+// staffCmd manages staff accounts: add, reset and disable.
 func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("staff: say add or disable")
+		return errors.New("staff: say add, reset or disable")
 	}
 	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
 	email := fs.String("email", "", "the account's e-mail address")
@@ -36,8 +36,13 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 			if err := st.DisableStaff(ctx, addr); err != nil {
 				return fmt.Errorf("staff disable %s: %w", addr, err)
 			}
-			fmt.Fprintf(stdout, "disabled %s; its sessions are ended\n", addr)
+			fmt.Fprintf(stdout, "disabled %s; all its sessions are ended\n", addr)
 			return nil
+		})
+	}
+	if args[0] == "reset" {
+		return withStore("staff reset", func(ctx context.Context, st *store.Store) error {
+			return resetStaff(ctx, st, addr, stdout)
 		})
 	}
 	if args[0] != "add" {
@@ -81,8 +86,44 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		fmt.Fprintln(stdout, ")")
 		if oneTime {
-			fmt.Fprintf(stdout, "one-time password: %s\nit must be changed at first sign-in at /staff/login\n", password)
+			printOneTime(stdout, password, a)
 		}
 		return nil
 	})
+}
+
+// resetStaff gives an account a new one-time password, which also ends
+// every session of it.
+func resetStaff(ctx context.Context, st *store.Store, email string, stdout io.Writer) error {
+	a, err := st.StaffByEmail(ctx, email)
+	if err != nil {
+		return fmt.Errorf("staff reset %s: %w", email, err)
+	}
+	password := staff.GeneratePassword()
+	hash, err := staff.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if a, err = st.SetPassword(ctx, a.ID, hash, true); err != nil {
+		return fmt.Errorf("staff reset %s: %w", email, err)
+	}
+	if err := st.Audit(ctx, store.AuditEntry{StaffID: &a.ID, Actor: "familylinks staff reset", Society: a.Society, Action: "password.reset"}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reset %s; all its sessions are ended\n", a.Email)
+	if a.DisabledAt != nil {
+		fmt.Fprintln(stdout, "the account is disabled: this password opens nothing while it is")
+	}
+	printOneTime(stdout, password, a)
+	return nil
+}
+
+// printOneTime tells the administrator the one-time password and until
+// when it works.
+func printOneTime(w io.Writer, password string, a store.Staff) {
+	fmt.Fprintf(w, "one-time password: %s\n", password)
+	if a.PasswordExpiresAt != nil {
+		fmt.Fprintf(w, "it expires at %s (in %s); it must be changed at first sign-in at /staff/login\n",
+			a.PasswordExpiresAt.UTC().Format("2006-01-02 15:04 MST"), fmt.Sprintf("%d hours", int(store.OneTimePasswordTTL.Hours())))
+	}
 }

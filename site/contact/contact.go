@@ -137,7 +137,7 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusForbidden, f, map[string]FieldError{"form": {ID: "ErrExpired"}}, "")
 	}
 	ctx := c.UserContext()
-	n, _, err := h.store.Hit(ctx, "contact:ip:"+c.IP(), RateWindow)
+	n, _, err := h.store.Hit(ctx, "contact:ip:"+web.ClientKey(c), RateWindow)
 	if err != nil {
 		return h.unavailable(c, f, err)
 	}

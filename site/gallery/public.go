@@ -478,7 +478,7 @@ func (h *Public) media(c *fiber.Ctx) error {
 		return web.NotFound()
 	}
 	ctx := c.UserContext()
-	n, _, err := h.store.Hit(ctx, "media:"+c.IP(), time.Minute)
+	n, _, err := h.store.Hit(ctx, "media:"+web.ClientKey(c), time.Minute)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -20,12 +21,20 @@ import (
 
 // Session and throttling limits.
 const (
-	SessionTTL       = 12 * time.Hour
-	PreLoginTTL      = 30 * time.Minute
+	// IdleTimeout ends a session after this long without a request.
+	IdleTimeout = time.Hour
+	// MaxSessionAge ends a session this long after sign-in, however busy:
+	// a stolen cookie does not live for ever.
+	MaxSessionAge = 12 * time.Hour
+	// LoginFormTTL is how long a login form's CSRF token stays good.
+	LoginFormTTL     = 30 * time.Minute
 	LoginWindow      = 15 * time.Minute
 	MaxFailsPerEmail = 5
 	MaxFailsPerIP    = 20
 )
+
+// sessionLimits are the two lifetimes of every session.
+var sessionLimits = store.SessionLimits{Idle: IdleTimeout, Absolute: MaxSessionAge}
 
 // Handler serves /staff/….
 type Handler struct {
@@ -34,24 +43,37 @@ type Handler struct {
 	data   *content.Data
 	keys   *crypt.Keyring
 	cookie string
+	// csrf is the site's signed double-submit CSRF; loginCSRF uses it for
+	// the login form, before any session exists.
+	csrf *web.CSRF
 }
 
-// New returns the back office handler.
-func New(kit *web.Kit, st *store.Store, data *content.Data, keys *crypt.Keyring) *Handler {
+// New returns the back office handler. csrf is the site's signed
+// double-submit CSRF (its secret shared by every replica); the login form
+// uses it with a short lifetime.
+func New(kit *web.Kit, st *store.Store, data *content.Data, keys *crypt.Keyring, csrf *web.CSRF) *Handler {
 	name := "fl_session"
 	if kit.SecureCookies {
 		// __Host- cookies must be Secure, host-only and Path=/.
 		name = "__Host-fl_session"
 	}
-	return &Handler{kit: kit, store: st, data: data, keys: keys, cookie: name}
+	return &Handler{kit: kit, store: st, data: data, keys: keys, cookie: name, csrf: csrf}
+}
+
+// loginCSRF protects the login form: a signed double-submit token (a
+// nonce in a __Host- cookie, signed in the form) good for LoginFormTTL, so
+// an anonymous GET /staff/login writes nothing anywhere. It is made from
+// the site's CSRF at each use, so it always has that one's secret.
+func (h *Handler) loginCSRF() *web.CSRF {
+	return &web.CSRF{Secret: h.csrf.Secret, Secure: h.csrf.Secure, MaxAge: LoginFormTTL}
 }
 
 // Register registers the back office. Every route answers only to a
 // logged-in account except the login form; every POST checks CSRF.
 func (h *Handler) Register(app *fiber.App) {
 	r := app.Group("/staff", h.noStore, h.loadSession)
-	r.Get("/login", h.loginForm)                                                       // the login form, with a pre-login session for its CSRF token
-	r.Post("/login", h.checkCSRF, h.login)                                             // check throttling and password, rotate the session
+	r.Get("/login", h.loginForm)                                                       // the login form, its CSRF token a signed cookie (no row)
+	r.Post("/login", h.checkLoginCSRF, h.login)                                        // count the attempt, check the password, start a session
 	r.Post("/logout", h.checkCSRF, h.logout)                                           // end the session
 	r.Get("/password", h.requireLogin, h.passwordForm)                                 // choose a new password (forced after a one-time one)
 	r.Post("/password", h.requireLogin, h.checkCSRF, h.changePassword)                 // check the old one, store the new, rotate the session
@@ -87,7 +109,7 @@ func (h *Handler) loadSession(c *fiber.Ctx) error {
 	}
 	tok = utils.CopyString(tok)
 	ctx := c.UserContext()
-	sess, err := h.store.SessionByToken(ctx, tok, SessionTTL)
+	sess, err := h.store.SessionByToken(ctx, tok, sessionLimits)
 	if errors.Is(err, store.ErrNotFound) {
 		return c.Next()
 	}
@@ -96,14 +118,12 @@ func (h *Handler) loadSession(c *fiber.Ctx) error {
 	}
 	c.Locals(localSession, sess)
 	c.Locals(localToken, tok)
-	if sess.StaffID != nil {
-		st, err := h.store.StaffByID(ctx, *sess.StaffID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		if err == nil && st.DisabledAt == nil {
-			c.Locals(localUser, st)
-		}
+	st, err := h.store.StaffByID(ctx, sess.StaffID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil && st.DisabledAt == nil {
+		c.Locals(localUser, st)
 	}
 	return c.Next()
 }
@@ -143,6 +163,7 @@ func (h *Handler) requireStaff(c *fiber.Ctx) error {
 
 // checkCSRF compares the form's token with the session's (synchronizer
 // token pattern). A POST without a session or with a wrong token is refused.
+// The login form, which has no session yet, uses checkLoginCSRF.
 func (h *Handler) checkCSRF(c *fiber.Ctx) error {
 	sess, _, ok := session(c)
 	if !ok || sess.CSRFToken == "" || subtle.ConstantTimeCompare([]byte(c.FormValue("_csrf")), []byte(sess.CSRFToken)) != 1 {
@@ -151,9 +172,20 @@ func (h *Handler) checkCSRF(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func (h *Handler) setCookie(c *fiber.Ctx, tok string, ttl time.Duration) {
+// checkLoginCSRF checks the login form's signed double-submit token.
+func (h *Handler) checkLoginCSRF(c *fiber.Ctx) error {
+	if err := h.loginCSRF().Check(c); err != nil {
+		return web.Forbidden(fmt.Errorf("staff: login form: %w", err))
+	}
+	return c.Next()
+}
+
+// setCookie sets the session cookie with neither Max-Age nor Expires: it
+// dies with the browser. The server ends the session anyway, after
+// IdleTimeout idle or MaxSessionAge in all.
+func (h *Handler) setCookie(c *fiber.Ctx, tok string) {
 	c.Cookie(&fiber.Cookie{
-		Name: h.cookie, Value: tok, Path: "/", MaxAge: int(ttl.Seconds()),
+		Name: h.cookie, Value: tok, Path: "/", SessionOnly: true,
 		Secure: h.kit.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 }
@@ -212,16 +244,15 @@ func (h *Handler) loginForm(c *fiber.Ctx) error {
 	if _, ok := User(c); ok {
 		return c.Redirect("/staff/", fiber.StatusSeeOther)
 	}
-	if _, _, ok := session(c); !ok {
-		tok, csrf := token(), token()
-		if err := h.store.CreateSession(c.UserContext(), tok, nil, csrf, PreLoginTTL); err != nil {
-			return err
-		}
-		h.setCookie(c, tok, PreLoginTTL)
-		c.Locals(localSession, store.Session{CSRFToken: csrf})
-		c.Locals(localToken, tok)
-	}
-	return h.render(c, fiber.StatusOK, "staff/login", h.page(c, "Staff sign-in"))
+	return h.render(c, fiber.StatusOK, "staff/login", h.loginPage(c, ""))
+}
+
+// loginPage is the login form's data, with a fresh CSRF token.
+func (h *Handler) loginPage(c *fiber.Ctx, email string) Page {
+	p := h.page(c, "Staff sign-in")
+	p.CSRF = h.loginCSRF().Token(c)
+	p.Email = email
+	return p
 }
 
 func (h *Handler) clientIP(c *fiber.Ctx) *netip.Addr {
@@ -232,30 +263,44 @@ func (h *Handler) clientIP(c *fiber.Ctx) *netip.Addr {
 	return &a
 }
 
+// Messages of the login form.
+const (
+	msgLoginWrong     = "The e-mail address or the password is wrong."
+	msgLoginThrottled = "Too many failed sign-ins. Wait 15 minutes, then try again."
+	msgOneTimeExpired = "This one-time password has expired: one-time passwords work for 72 hours. Ask an administrator for a new one."
+)
+
+// login signs an account in, in steps: count the attempt, check the
+// password, then passwordVerified. The attempt is counted, per account and
+// per client address, before the password is checked, so that guesses sent
+// in parallel cannot all be checked before the first one is counted.
 func (h *Handler) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	email := strings.ToLower(strings.TrimSpace(utils.CopyString(c.FormValue("email"))))
 	password := c.FormValue("password")
 	ip := h.clientIP(c)
-	ipKey := "login:ip:" + c.IP()
+	ipKey := "login:ip:" + web.ClientKey(c)
 	acctKey := "login:email:" + email
-	p := h.page(c, "Staff sign-in")
-	p.Email = email
+	p := h.loginPage(c, email)
 
-	byEmail, err := h.store.Hits(ctx, acctKey, LoginWindow)
+	byEmail, _, err := h.store.Hit(ctx, acctKey, LoginWindow)
 	if err != nil {
 		return err
 	}
-	byIP, err := h.store.Hits(ctx, ipKey, LoginWindow)
+	byIP, _, err := h.store.Hit(ctx, ipKey, LoginWindow)
 	if err != nil {
 		return err
 	}
-	if byEmail >= MaxFailsPerEmail || byIP >= MaxFailsPerIP {
-		if err := h.store.Audit(ctx, store.AuditEntry{Actor: email, Action: "login.throttled", IP: ip}); err != nil {
-			return err
+	if byEmail > MaxFailsPerEmail || byIP > MaxFailsPerIP {
+		// One audit line when a limit is reached, not one per refused
+		// attempt: a flood must not grow the audit log.
+		if byEmail == MaxFailsPerEmail+1 || byIP == MaxFailsPerIP+1 {
+			if err := h.store.Audit(ctx, store.AuditEntry{Actor: email, Action: "login.throttled", IP: ip}); err != nil {
+				return err
+			}
 		}
 		c.Set(fiber.HeaderRetryAfter, "900")
-		p.Error = "Too many failed sign-ins. Wait 15 minutes, then try again."
+		p.Error = msgLoginThrottled
 		return h.render(c, fiber.StatusTooManyRequests, "staff/login", p)
 	}
 
@@ -276,36 +321,73 @@ func (h *Handler) login(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	var staffID *int64
+	if st.ID != 0 {
+		staffID = &st.ID
+	}
+	if ok && st.OneTimeExpired(time.Now()) {
+		// Said only to whoever knows the password: it tells nothing to a
+		// guesser. The attempt stays counted.
+		if err := h.store.Audit(ctx, store.AuditEntry{StaffID: staffID, Actor: email, Action: "login.expired", IP: ip}); err != nil {
+			return err
+		}
+		p.Error = msgOneTimeExpired
+		return h.render(c, fiber.StatusUnauthorized, "staff/login", p)
+	}
 	if !ok {
-		for _, k := range []string{acctKey, ipKey} {
-			if _, _, err := h.store.Hit(ctx, k, LoginWindow); err != nil {
-				return err
-			}
-		}
-		var staffID *int64
-		if st.ID != 0 {
-			staffID = &st.ID
-		}
 		if err := h.store.Audit(ctx, store.AuditEntry{StaffID: staffID, Actor: email, Action: "login.failed", IP: ip}); err != nil {
 			return err
 		}
-		p.Error = "The e-mail address or the password is wrong."
+		p.Error = msgLoginWrong
 		return h.render(c, fiber.StatusUnauthorized, "staff/login", p)
 	}
-
-	_, old, _ := session(c)
-	tok, csrf := token(), token()
-	if err := h.store.RotateSession(ctx, old, tok, st.ID, csrf, SessionTTL); err != nil {
-		return err
-	}
+	// A right password: the account starts afresh, and the address gets
+	// its attempt back (only failures count against an office's shared
+	// address).
 	if err := h.store.ResetHits(ctx, acctKey); err != nil {
 		return err
 	}
-	if err := h.store.Audit(ctx, store.AuditEntry{StaffID: &st.ID, Actor: st.Email, Society: st.Society, Action: "login", IP: ip}); err != nil {
+	if err := h.store.Unhit(ctx, ipKey); err != nil {
 		return err
 	}
-	h.setCookie(c, tok, SessionTTL)
+	return h.passwordVerified(c, st)
+}
+
+// passwordVerified finishes a sign-in whose password was right. It is the
+// seam for a second factor (TOTP, a later issue): that step would, instead
+// of starting the session here, hand the browser a short-lived signed
+// "password verified, code pending" token for st.ID and st.SessionEpoch and
+// show the code form, whose handler checks the code (counted like a
+// password attempt) and then calls startSession. Because startSession
+// checks the epoch, a password change between the two steps voids the
+// pending sign-in.
+func (h *Handler) passwordVerified(c *fiber.Ctx, st store.Staff) error {
+	if err := h.startSession(c, st); errors.Is(err, store.ErrStaleCredentials) {
+		// The password was changed, or the account disabled, while this
+		// sign-in was being checked.
+		p := h.loginPage(c, st.Email)
+		p.Error = msgLoginWrong
+		return h.render(c, fiber.StatusUnauthorized, "staff/login", p)
+	} else if err != nil {
+		return err
+	}
+	if err := h.store.Audit(c.UserContext(), store.AuditEntry{StaffID: &st.ID, Actor: st.Email, Society: st.Society, Action: "login", IP: h.clientIP(c)}); err != nil {
+		return err
+	}
 	return c.Redirect("/staff/", fiber.StatusSeeOther)
+}
+
+// startSession gives the browser a new session for st (as read when its
+// password was checked) and ends the one it had: a session id is never
+// carried across a sign-in or a password change.
+func (h *Handler) startSession(c *fiber.Ctx, st store.Staff) error {
+	_, old, _ := session(c)
+	tok, csrf := token(), token()
+	if err := h.store.StartSession(c.UserContext(), old, tok, st, csrf, sessionLimits); err != nil {
+		return err
+	}
+	h.setCookie(c, tok)
+	return nil
 }
 
 func (h *Handler) logout(c *fiber.Ctx) error {
@@ -352,9 +434,27 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 	u, _ := User(c)
 	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
 	p := h.page(c, "Choose a password")
+	// The current password is a guess like a sign-in's, counted against
+	// the same limit before it is checked: a stolen session must not be a
+	// way round the throttle.
+	acctKey := "login:email:" + u.Email
+	n, _, err := h.store.Hit(ctx, acctKey, LoginWindow)
+	if err != nil {
+		return err
+	}
+	if n > MaxFailsPerEmail {
+		c.Set(fiber.HeaderRetryAfter, "900")
+		p.Error = msgLoginThrottled
+		return h.render(c, fiber.StatusTooManyRequests, "staff/password", p)
+	}
 	ok, err := VerifyPassword(u.PasswordHash, current)
 	if err != nil {
 		return err
+	}
+	if ok {
+		if err := h.store.ResetHits(ctx, acctKey); err != nil {
+			return err
+		}
 	}
 	switch {
 	case !ok:
@@ -375,17 +475,21 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.SetPassword(ctx, u.ID, hash, false); err != nil {
-		return err
-	}
-	_, old, _ := session(c)
-	tok, csrf := token(), token()
-	if err := h.store.RotateSession(ctx, old, tok, u.ID, csrf, SessionTTL); err != nil {
+	// Every session of the account ends with the old password, this one
+	// too; this browser then gets a new one.
+	st, err := h.store.SetPassword(ctx, u.ID, hash, false)
+	if err != nil {
 		return err
 	}
 	if err := h.audit(ctx, u, "password.change", h.clientIP(c)); err != nil {
 		return err
 	}
-	h.setCookie(c, tok, SessionTTL)
+	if err := h.startSession(c, st); errors.Is(err, store.ErrStaleCredentials) {
+		// Changed again, or disabled, meanwhile: sign in afresh.
+		h.clearCookie(c)
+		return c.Redirect("/staff/login", fiber.StatusSeeOther)
+	} else if err != nil {
+		return err
+	}
 	return c.Redirect("/staff/", fiber.StatusSeeOther)
 }

@@ -35,10 +35,14 @@ func TestLoginRotatesSessionAndLogsOut(t *testing.T) {
 	if form.Status != 200 || form.Header.Get("X-Robots-Tag") == "" || form.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("login form: %d %v", form.Status, form.Header)
 	}
-	pre := b.Cookies["__Host-fl_session"]
-	if pre == "" {
-		t.Fatalf("no __Host- session cookie: %v", b.Cookies)
+	// The form needs no session: its CSRF token is signed against a
+	// __Host- nonce cookie.
+	if b.Cookies["__Host-fl_session"] != "" || b.Cookies["__Host-fl_csrf"] == "" {
+		t.Fatalf("login form cookies: %v", b.Cookies)
 	}
+	// A session id planted before sign-in (session fixation) is not kept.
+	const pre = "planted-by-someone-else"
+	b.Cookies["__Host-fl_session"] = pre
 	res := b.Do("POST", "/staff/login", url.Values{"_csrf": {sitetest.CSRF(t, form)}, "email": {"  Ana@DRK.example "}, "password": {sitetest.Password}})
 	if res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/staff/" {
 		t.Fatalf("login: %d %q", res.Status, res.Header.Get("Location"))
@@ -53,15 +57,21 @@ func TestLoginRotatesSessionAndLogsOut(t *testing.T) {
 			t.Errorf("session cookie lacks %s: %s", want, sc)
 		}
 	}
+	// A session cookie: it dies with the browser.
+	for _, not := range []string{"max-age", "expires"} {
+		if strings.Contains(strings.ToLower(sc), not) {
+			t.Errorf("session cookie outlives the browser (%s): %s", not, sc)
+		}
+	}
 	dash := b.Do("GET", "/staff/", nil)
 	if dash.Status != 200 || !strings.Contains(dash.Body, "ana@drk.example") || !strings.Contains(dash.Body, "German Red Cross") {
 		t.Fatalf("dashboard: %d", dash.Status)
 	}
-	// The pre-login id opens nothing.
+	// The planted id opens nothing.
 	old := e.Browser(t)
 	old.Cookies["__Host-fl_session"] = pre
 	if p := old.Do("GET", "/staff/", nil); p.Status != http.StatusSeeOther {
-		t.Errorf("the pre-login session id still works: %d", p.Status)
+		t.Errorf("the planted session id works: %d", p.Status)
 	}
 	out := b.Do("POST", "/staff/logout", url.Values{"_csrf": {sitetest.CSRF(t, dash)}})
 	if out.Status != http.StatusSeeOther {

@@ -54,3 +54,13 @@ func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
 	}
 	return out, nil
 }
+
+// ForgetAuditAddresses erases the client address of audit entries older
+// than keep, a batch at a time, and returns how many it erased. The
+// entries themselves stay: who did what, and when, outlives the address.
+func (s *Store) ForgetAuditAddresses(ctx context.Context, keep time.Duration) (int64, error) {
+	return s.deleteBatches(ctx, "audit address retention", `
+		UPDATE audit_log SET ip = NULL WHERE id IN (
+			SELECT id FROM audit_log WHERE ip IS NOT NULL AND at < now() - make_interval(secs => $2)
+			LIMIT $1 FOR UPDATE SKIP LOCKED)`, keep.Seconds())
+}

@@ -236,3 +236,13 @@ func (s *Store) OutboxStats(ctx context.Context) (pending int64, oldest time.Dur
 	}
 	return pending, time.Duration(secs * float64(time.Second)), nil
 }
+
+// DeleteFinishedOutbox deletes messages handled more than keep ago, a batch
+// at a time, and returns how many it deleted. Pending and failing messages
+// stay, however old.
+func (s *Store) DeleteFinishedOutbox(ctx context.Context, keep time.Duration) (int64, error) {
+	return s.deleteBatches(ctx, "outbox cleanup", `
+		DELETE FROM outbox WHERE id IN (
+			SELECT id FROM outbox WHERE done_at IS NOT NULL AND done_at < now() - make_interval(secs => $2)
+			LIMIT $1 FOR UPDATE SKIP LOCKED)`, keep.Seconds())
+}

@@ -29,6 +29,23 @@ type Staff struct {
 	MustChange   bool       `db:"must_change_password"`
 	CreatedAt    time.Time  `db:"created_at"`
 	DisabledAt   *time.Time `db:"disabled_at"`
+	// PasswordExpiresAt is when a one-time password stops opening the
+	// account; nil for a password the account chose.
+	PasswordExpiresAt *time.Time `db:"password_expires_at"`
+	// SessionEpoch changes with every password change, reset and disable;
+	// a session made under another epoch is void.
+	SessionEpoch int64 `db:"session_epoch"`
+}
+
+// OneTimePasswordTTL is how long a one-time password (from `staff add` or
+// `staff reset`) opens the account: long enough to reach someone over a
+// weekend, short enough that a forgotten one in a mailbox goes stale.
+const OneTimePasswordTTL = 72 * time.Hour
+
+// OneTimeExpired reports whether the account is still on a one-time
+// password whose time has passed at now.
+func (s Staff) OneTimeExpired(now time.Time) bool {
+	return s.MustChange && s.PasswordExpiresAt != nil && !now.Before(*s.PasswordExpiresAt)
 }
 
 // Admin reports whether the account sees every Society.
@@ -48,7 +65,8 @@ func (s Staff) CanSee(society string) bool {
 }
 
 // CreateStaff adds an account; email must already be lower-case. The
-// account must change its password at first login when oneTime is set.
+// account must change its password at first login when oneTime is set, and
+// a one-time password expires after OneTimePasswordTTL.
 func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordHash string, oneTime bool) (Staff, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
@@ -57,9 +75,9 @@ func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordH
 		soc = &society
 	}
 	rows, _ := s.pool.Query(ctx, `
-		INSERT INTO staff (email, society, role, password_hash, must_change_password)
-		VALUES ($1, $2, $3, $4, $5)
-		RETURNING `+staffColumns, email, soc, role, passwordHash, oneTime)
+		INSERT INTO staff (email, society, role, password_hash, must_change_password, password_expires_at)
+		VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 THEN now() + make_interval(secs => $6) END)
+		RETURNING `+staffColumns, email, soc, role, passwordHash, oneTime, OneTimePasswordTTL.Seconds())
 	st, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Staff])
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -71,7 +89,7 @@ func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordH
 	return st, nil
 }
 
-const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at`
+const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at, password_expires_at, session_epoch`
 
 // StaffByEmail finds an account, enabled or not.
 func (s *Store) StaffByEmail(ctx context.Context, email string) (Staff, error) {
@@ -87,35 +105,51 @@ func (s *Store) oneStaff(ctx context.Context, sql string, arg any) (Staff, error
 	return one[Staff](ctx, s, "staff", sql, arg)
 }
 
-// DisableStaff disables an account and ends its sessions at once.
+// DisableStaff disables an account and ends every session of it at once.
 func (s *Store) DisableStaff(ctx context.Context, email string) error {
 	return s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var id int64
-		err := tx.QueryRow(ctx, `UPDATE staff SET disabled_at = coalesce(disabled_at, now()) WHERE email = $1 RETURNING id`, email).Scan(&id)
+		err := tx.QueryRow(ctx, `
+			UPDATE staff SET disabled_at = coalesce(disabled_at, now()), session_epoch = session_epoch + 1
+			WHERE email = $1 RETURNING id`, email).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("store: disable staff: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE staff_id = $1`, id); err != nil {
-			return fmt.Errorf("store: disable staff: %w", err)
-		}
-		return nil
+		return endSessions(ctx, tx, id)
 	})
 }
 
-// SetPassword replaces an account's password hash; mustChange marks it
-// one-time.
-func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE staff SET password_hash = $2, must_change_password = $3 WHERE id = $1`, id, hash, mustChange)
-	if err != nil {
-		return fmt.Errorf("store: set password: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
+// SetPassword replaces an account's password hash and ends every session
+// of the account, in one transaction; mustChange marks the password
+// one-time, expiring after OneTimePasswordTTL. It returns the account as
+// it now is (its new SessionEpoch is what a new session must carry).
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string, mustChange bool) (Staff, error) {
+	var st Staff
+	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `
+			UPDATE staff SET password_hash = $2, must_change_password = $3,
+				password_expires_at = CASE WHEN $3 THEN now() + make_interval(secs => $4) END,
+				session_epoch = session_epoch + 1
+			WHERE id = $1 RETURNING `+staffColumns, id, hash, mustChange, OneTimePasswordTTL.Seconds())
+		var err error
+		st, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Staff])
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: set password: %w", err)
+		}
+		return endSessions(ctx, tx, id)
+	})
+	return st, err
+}
+
+func endSessions(ctx context.Context, tx pgx.Tx, staffID int64) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE staff_id = $1`, staffID); err != nil {
+		return fmt.Errorf("store: end sessions: %w", err)
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ const DefaultTimeout = 5 * time.Second
 type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
+	hits    hitKeys // the secret behind rate-limit keys (ratelimit.go)
 }
 
 // Open connects to PostgreSQL and checks the connection. statement_timeout

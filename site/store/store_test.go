@@ -57,6 +57,8 @@ func TestMigrateFromEmptyAndAgain(t *testing.T) {
 	}
 }
 
+var lim = store.SessionLimits{Idle: time.Hour, Absolute: 12 * time.Hour}
+
 func TestStaffAccounts(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.New(t)
@@ -80,49 +82,17 @@ func TestStaffAccounts(t *testing.T) {
 	if err != nil || !adm.CanSee("fr") {
 		t.Fatalf("admin: %v", err)
 	}
-	if err := s.CreateSession(ctx, "tok", &cw.ID, "csrf", time.Hour); err != nil {
+	if err := s.StartSession(ctx, "", "tok", cw, "csrf", lim); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DisableStaff(ctx, cw.Email); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SessionByToken(ctx, "tok", time.Hour); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.SessionByToken(ctx, "tok", lim); !errors.Is(err, store.ErrNotFound) {
 		t.Error("disabling an account must end its sessions")
 	}
 	if got, _ := s.StaffByID(ctx, cw.ID); got.DisabledAt == nil {
 		t.Error("account not disabled")
-	}
-}
-
-func TestSessions(t *testing.T) {
-	ctx := context.Background()
-	s := storetest.New(t)
-	st, _ := s.CreateStaff(ctx, "c@x.example", "de", store.RoleCaseworker, "h", false)
-	if err := s.CreateSession(ctx, "pre", nil, "c1", time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.SessionByToken(ctx, "pre", time.Hour)
-	if err != nil || sess.StaffID != nil || sess.CSRFToken != "c1" {
-		t.Fatalf("pre-login session: %+v %v", sess, err)
-	}
-	if err := s.RotateSession(ctx, "pre", "post", st.ID, "c2", time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SessionByToken(ctx, "pre", time.Hour); !errors.Is(err, store.ErrNotFound) {
-		t.Error("the old session id must stop working at login")
-	}
-	sess, err = s.SessionByToken(ctx, "post", time.Hour)
-	if err != nil || sess.StaffID == nil || *sess.StaffID != st.ID {
-		t.Fatalf("rotated session: %+v %v", sess, err)
-	}
-	if err := s.CreateSession(ctx, "old", nil, "c", -time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SessionByToken(ctx, "old", time.Hour); !errors.Is(err, store.ErrNotFound) {
-		t.Error("an expired session must not be found")
-	}
-	if n, _ := s.DeleteExpiredSessions(ctx); n != 1 {
-		t.Errorf("expired sessions deleted: %d", n)
 	}
 }
 

@@ -135,7 +135,7 @@ func TestBrokenManifestsFail(t *testing.T) {
 		{"may run as root", "meilisearch-statefulset.yaml", "runAsNonRoot: true\n        runAsUser: 1000", "runAsNonRoot: false\n        runAsUser: 1000", "runAsNonRoot"},
 		{"no memory limit", "site-deployment.yaml", "limits: {cpu: \"2\", memory: 512Mi}", "limits: {cpu: \"2\"}", "memory needs a request and a limit"},
 		{"GOMEMLIMIT above the limit", "site-configmap.yaml", `GOMEMLIMIT: "450MiB"`, `GOMEMLIMIT: "1GiB"`, "not below"},
-		{"untrusted proxy syntax", "site-configmap.yaml", `FAMILYLINKS_TRUSTED_PROXIES: "10.0.0.0/8,`, `FAMILYLINKS_TRUSTED_PROXIES: "the-ingress,`, "neither an IP nor a CIDR"},
+		{"untrusted proxy syntax", "site-configmap.yaml", `FAMILYLINKS_TRUSTED_PROXIES: "10.244.0.0/16"`, `FAMILYLINKS_TRUSTED_PROXIES: "the-ingress"`, "neither an IP nor a CIDR"},
 		{"MEILI_URL to no Service", "site-configmap.yaml", "http://meilisearch:7700", "http://meili:7700", "no Service meili"},
 		{"plain-HTTP base URL", "site-configmap.yaml", "https://familylinks.example", "http://familylinks.example", "https://"},
 		{"dead ConfigMap key", "site-configmap.yaml", "  FAMILYLINKS_LOG_LEVEL: \"info\"\n", "  FAMILYLINKS_LOG_LEVEL: \"info\"\n  FAMILYLINKS_THEME: \"dark\"\n", "given to no container"},
