@@ -23,10 +23,13 @@
 //     size and colour model before decoding (4 bytes a pixel for 8-bit
 //     colour, 8 for 16-bit, twice that for an interlaced PNG, which Go
 //     decodes pass by pass), and all the photos being decoded at once
-//     together stay within DecodeBudget: an image that alone would need
-//     more is refused (ErrTooMuchMemory), one that fits waits for room. A
-//     40-megapixel 16-bit PNG, which decodes to 320 MB, is refused; a
-//     40-megapixel 8-bit photo (160 MB) is decoded alone.
+//     together with the scaling buffers, stay within DecodeBudget: an
+//     image that alone would need more is refused (ErrTooMuchMemory), one
+//     that fits waits for room. A 40-megapixel 16-bit PNG, which decodes to
+//     320 MB, is refused; a 40-megapixel 8-bit photo is processed alone.
+//   - A large photo is first shrunk by averaging blocks of pixels, then
+//     scaled with Catmull-Rom, whose buffer would otherwise be as tall as
+//     the photo (256 MB for 40 megapixels).
 //
 // Errors meant for the person uploading (ErrTooLarge, ErrTooManyPixels,
 // ErrTooMuchMemory, ErrFormat, ErrTooSmall) may be wrapped with detail: test them with
@@ -43,6 +46,7 @@ import (
 	"image/jpeg"
 	_ "image/png" // registers the PNG decoder; JPEG comes with image/jpeg
 	"io"
+	"runtime"
 	"sync"
 
 	"golang.org/x/image/draw"
@@ -77,12 +81,13 @@ var (
 	ErrTooMuchMemory = errors.New("photo: the image needs too much memory to process; save it with 8 bits per colour, or smaller")
 )
 
-// DecodeBudget is the memory, in bytes, that the decoded pixels of all the
-// photos being processed at once may take (the derivatives, at most 1280
-// px wide, add a few megabytes). With the 64 KB bodies of every other
+// DecodeBudget is the memory, in bytes, that the decoded pixels and the
+// scaling buffers of all the photos being processed at once may take
+// together: a 40 MP 8-bit RGBA PNG needs about 170 MB, so it is processed
+// alone. With the 64 KB bodies of every other
 // route and three password checks of 19 MiB, it keeps a replica under
 // 300 MB however many uploads arrive.
-const DecodeBudget = 160 << 20
+const DecodeBudget = 200 << 20
 
 // decoding is the memory reserved by the photos being decoded now.
 var decoding = budget{limit: DecodeBudget}
@@ -187,12 +192,21 @@ func Process(r io.Reader) ([]Derivative, error) {
 		orientation = pngOrientation(data)
 	}
 
-	need := decodedBytes(cfg, format, data)
+	with, after := workBytes(cfg.Width, cfg.Height, orientation)
+	need := max(decodedBytes(cfg, format, data)+with, after)
 	if need > DecodeBudget {
 		return nil, fmt.Errorf("%w: %d×%d needs about %d MB", ErrTooMuchMemory, cfg.Width, cfg.Height, need>>20)
 	}
 	decoding.acquire(need)
-	defer decoding.release(need)
+	defer func() {
+		// A large photo's buffers are garbage now: collect them before
+		// the next photo may take their room, so the budget is what the
+		// process holds, not what it has yet to collect.
+		if need > 32<<20 {
+			runtime.GC()
+		}
+		decoding.release(need)
+	}()
 
 	img, imgFormat, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -294,6 +308,17 @@ func derive(img image.Image, orientation int) ([]Derivative, error) {
 	}
 	largest := image.NewRGBA(image.Rect(0, 0, sw, sh))
 	draw.Draw(largest, largest.Bounds(), image.White, image.Point{}, draw.Src)
+	if k := shrinkFactor(sb.Dx(), sb.Dy(), sw, sh); k > 1 {
+		// Catmull-Rom keeps a float64 RGBA buffer as wide as the result
+		// and as tall as its source (256 MB for a 40 MP photo): average
+		// k×k blocks first, and scale the smaller image.
+		img = boxShrink(img, k)
+		sb = img.Bounds()
+		// The decoded photo is garbage now: collect it before the
+		// scaling buffer is made, so the two are never held at once
+		// (pixels hold no pointers, so this costs little).
+		runtime.GC()
+	}
 	if sw == sb.Dx() && sh == sb.Dy() {
 		draw.Draw(largest, largest.Bounds(), img, sb.Min, draw.Over)
 	} else {
@@ -315,6 +340,70 @@ func derive(img image.Image, orientation int) ([]Derivative, error) {
 		out[i] = Derivative{Width: size.X, Height: size.Y, JPEG: buf.Bytes()}
 	}
 	return out, nil
+}
+
+// shrinkFactor is the k by which a w×h image is first shrunk by averaging
+// k×k blocks before it is scaled to tw×th: the result is at most about
+// 1.25 times the target, never smaller than it.
+func shrinkFactor(w, h, tw, th int) int {
+	k := min((4*w+5*tw-1)/(5*tw), (4*h+5*th-1)/(5*th)) // ceil(w / 1.25tw)
+	return max(1, min(k, w/tw, h/th))
+}
+
+// boxShrink averages k×k blocks of src into a new RGBA image (dropping the
+// last w mod k columns and h mod k rows). It reads src k rows at a time
+// through an RGBA strip, so it never holds a second full-size copy.
+func boxShrink(src image.Image, k int) *image.RGBA {
+	b := src.Bounds()
+	w, h := b.Dx()/k, b.Dy()/k
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	strip := image.NewRGBA(image.Rect(0, 0, w*k, k))
+	sums := make([]uint32, 4*w)
+	n := uint32(k * k)
+	for y := range h {
+		draw.Draw(strip, strip.Bounds(), src, image.Pt(b.Min.X, b.Min.Y+y*k), draw.Src)
+		clear(sums)
+		for sy := range k {
+			row := strip.Pix[sy*strip.Stride : sy*strip.Stride+4*w*k]
+			for x := range w * k {
+				d := 4 * (x / k)
+				sums[d] += uint32(row[4*x])
+				sums[d+1] += uint32(row[4*x+1])
+				sums[d+2] += uint32(row[4*x+2])
+				sums[d+3] += uint32(row[4*x+3])
+			}
+		}
+		out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		for i, v := range sums {
+			out[i] = uint8((v + n/2) / n)
+		}
+	}
+	return dst
+}
+
+// workBytes estimates the memory derive needs for a w×h image besides
+// the decoded one: the shrunk copy, held with the decoded image while it is
+// made, then with Catmull-Rom's buffer of float64 RGBA values (as wide as
+// the largest derivative and as tall as its source) and the derivative.
+// It returns what is held beside the decoded image, and what after it.
+func workBytes(w, h int, orientation int) (with, after int64) {
+	ow, oh := w, h
+	if transposes(orientation) {
+		ow, oh = oh, ow
+	}
+	sizes := plan(ow, oh)
+	top := sizes[len(sizes)-1]
+	sw, sh := top.X, top.Y
+	if transposes(orientation) {
+		sw, sh = sh, sw
+	}
+	k := shrinkFactor(w, h, sw, sh)
+	scale := 32*int64(sw)*int64(h/k) + 8*int64(sw)*int64(sh)
+	if k == 1 {
+		return scale, 0
+	}
+	shrunk := 4 * int64(w/k) * int64(h/k)
+	return shrunk, shrunk + scale
 }
 
 // transposes reports whether an EXIF orientation swaps width and height.
