@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := var/bin/familylinks
 
-.PHONY: help run test check build vet fmt bench bench-contact bench-gallery chaos k8s-check audit clean
+.PHONY: help run test check build vet fmt bench bench-abuse bench-contact bench-gallery chaos k8s-check audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ fmt: ## gofmt the tree
 
 bench: build ## country page: the site against nginx serving the same bytes (installs nginx-light and wrk if missing)
 	bash deploy/bench/country-page.sh
+
+bench-abuse: build ## abuse: 100 attackers each of failed sign-ins, 10 MB bodies and 40 MP uploads; prints the site's peak RSS (target 300 MB) and the country page's answers meanwhile
+	bash deploy/bench/abuse.sh
 
 bench-contact: build ## contact form: clients post enquiries for 20 s, the site is killed with SIGKILL part-way and restarted; every acknowledged reference must be in PostgreSQL
 	bash deploy/bench/contact.sh
