@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := var/bin/familylinks
 
-.PHONY: help run test check build vet fmt bench bench-abuse bench-contact bench-gallery chaos k8s-check audit clean
+.PHONY: help run test check build vet fmt bench bench-abuse bench-contact bench-gallery chaos k8s-check audit deps-outdated clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ k8s-check: ## validate deploy/k8s offline: strict decoding into the Kubernetes A
 
 audit: ## govulncheck (pinned) over the module; needs vuln.go.dev, which this project's CI machine cannot reach, so CI does not run it
 	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.1.4 ./...
+
+deps-outdated: ## the direct dependencies that have a newer version on the module proxy (govulncheck's database is out of reach here)
+	@$(GO) list -m -u -f '{{if and (not .Indirect) .Update}}{{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all
 
 clean: ## remove build output and local data
 	rm -rf var/bin var/bench var/bin/bench-contact
