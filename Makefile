@@ -54,7 +54,7 @@ audit: ## govulncheck (pinned) over the module; needs vuln.go.dev, which this pr
 	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.1.4 ./...
 
 deps-outdated: ## the direct dependencies that have a newer version on the module proxy (govulncheck's database is out of reach here)
-	@$(GO) list -m -u -f '{{if and (not .Indirect) .Update}}{{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all
+	@$(GO) list -e -m -u -f '{{if and (not .Indirect) .Update}}{{.Path}} {{.Version}} -> {{.Update.Version}}{{end}}' all
 
 clean: ## remove build output and local data
 	rm -rf var/bin var/bench var/bin/bench-contact
