@@ -46,6 +46,10 @@ type Deps struct {
 	Search  *search.Client
 	// Keys seals personal data; required with Store.
 	Keys *crypt.Keyring
+	// CSRFKey signs the forms' CSRF tokens; required with Store, and the
+	// same on every replica. It is its own secret, not derived from Keys,
+	// so that rotating the data key leaves open forms working.
+	CSRFKey []byte
 }
 
 // New builds the application. Every template is parsed here, so a broken
@@ -118,11 +122,13 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if deps.Store != nil && deps.Keys == nil {
 		return nil, fmt.Errorf("site: a data key (FAMILYLINKS_DATA_KEY) is required with a database")
 	}
-	csrf := &web.CSRF{Secure: kit.SecureCookies}
-	if deps.Keys != nil {
-		csrf.Secret = deps.Keys.Derive("csrf")
-	} else {
-		// Without a data key nothing can be sent; a per-process secret
+	csrf := &web.CSRF{Secure: kit.SecureCookies, Secret: deps.CSRFKey}
+	switch {
+	case len(deps.CSRFKey) >= 32:
+	case deps.Store != nil:
+		return nil, fmt.Errorf("site: a CSRF key of at least 32 bytes (FAMILYLINKS_CSRF_KEY) is required with a database")
+	default:
+		// Without a database nothing can be sent; a per-process secret
 		// still lets the form render.
 		csrf.Secret = make([]byte, 32)
 		_, _ = rand.Read(csrf.Secret)

@@ -110,6 +110,11 @@ func runDev(args []string, log *slog.Logger, serve func() error) (err error) {
 	} else if os.Getenv(crypt.EnvVar) == "" {
 		kv = append(kv, crypt.EnvVar+"="+crypt.NewKey("dev1"))
 	}
+	if key := fromFile[EnvCSRFKey]; key != "" {
+		kv = append(kv, EnvCSRFKey+"="+key)
+	} else if os.Getenv(EnvCSRFKey) == "" {
+		kv = append(kv, EnvCSRFKey+"="+newCSRFKey())
+	}
 	if err := devstack.WriteEnvFile(envFile, kv); err != nil {
 		return fmt.Errorf("dev: %w", err)
 	}

@@ -21,6 +21,10 @@ import (
 // keygenCmd prints a new keyring entry.
 func keygenCmd(args []string, w io.Writer) error {
 	id := "k" + time.Now().UTC().Format("20060102")
+	if len(args) > 0 && args[0] == "--csrf" {
+		fmt.Fprintln(w, newCSRFKey())
+		return nil
+	}
 	if len(args) > 0 {
 		id = args[0]
 	}

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +48,7 @@ Usage:
                                     disable an account and end every session of it
   familylinks routes                print where an enquiry from each country goes, and why
   familylinks keygen [ID]           print a new data key entry for FAMILYLINKS_DATA_KEY
+  familylinks keygen --csrf         print a new FAMILYLINKS_CSRF_KEY
   familylinks rekey                 re-seal all personal data under the first key of FAMILYLINKS_DATA_KEY
   familylinks purge                 delete the personal data of enquiries closed more than
                                     FAMILYLINKS_RETENTION_DAYS (default 365) ago, keeping a tombstone,
@@ -65,6 +68,8 @@ Environment:
   FAMILYLINKS_TRUSTED_PROXIES  comma-separated proxy IPs or CIDRs whose X-Real-IP is trusted
                                (default none: the peer's address is the client's)
   FAMILYLINKS_DATA_KEY         keyring sealing personal data: id:base64key[,older…]; required with DATABASE_URL
+  FAMILYLINKS_CSRF_KEY         base64 of at least 32 bytes signing CSRF tokens, the same on every replica;
+                               required with DATABASE_URL
   FAMILYLINKS_SMTP_URL         smtp://…?from=… for inbox notifications; unset: notifications are logged
   FAMILYLINKS_RETENTION_DAYS   days personal data of closed enquiries is kept (default 365)
   FAMILYLINKS_AUDIT_ADDRESS_DAYS
@@ -223,6 +228,9 @@ func serve(log *slog.Logger) error {
 			return err
 		}
 		setHitSecret(st, deps.Keys)
+		if deps.CSRFKey, err = csrfKey(); err != nil {
+			return err
+		}
 		// `familylinks dev` asks for a living gallery on an empty database.
 		if env("FAMILYLINKS_SEED_DEMO", "") == "true" {
 			if n, err := st.GalleryCount(ctx); err == nil && n == 0 {
@@ -316,6 +324,33 @@ func keyring() (*crypt.Keyring, error) {
 		return nil, fmt.Errorf("%s is not set: it seals personal data at rest (format id:base64-32-bytes; `familylinks keygen` makes one)", crypt.EnvVar)
 	}
 	return crypt.Parse(v)
+}
+
+// EnvCSRFKey names the secret that signs CSRF tokens.
+const EnvCSRFKey = "FAMILYLINKS_CSRF_KEY"
+
+// csrfKey reads FAMILYLINKS_CSRF_KEY: at least 32 bytes, base64-encoded,
+// the same on every replica.
+func csrfKey() ([]byte, error) {
+	v := strings.TrimSpace(os.Getenv("FAMILYLINKS_CSRF_KEY"))
+	if v == "" {
+		return nil, fmt.Errorf("%s is not set: it signs the forms' CSRF tokens, the same on every replica (`familylinks keygen --csrf` makes one)", EnvCSRFKey)
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(v)
+	}
+	if err != nil || len(b) < 32 {
+		return nil, fmt.Errorf("%s must be at least 32 bytes, base64-encoded (`familylinks keygen --csrf` makes one)", EnvCSRFKey)
+	}
+	return b, nil
+}
+
+// newCSRFKey returns a fresh FAMILYLINKS_CSRF_KEY value.
+func newCSRFKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func openStore(ctx context.Context, dsn string) (*store.Store, error) {

@@ -126,6 +126,7 @@ func (e *engines) Env(extra ...string) []string {
 		"MEILI_API_KEY=" + e.MeiliKey,
 		"FAMILYLINKS_INDEX_PREFIX=" + e.Prefix,
 		crypt.EnvVar + "=" + e.DataKey,
+		EnvCSRFKey + "=" + testCSRFKey,
 		"FAMILYLINKS_LOG_LEVEL=debug",
 	}, extra...)
 }
@@ -428,3 +429,6 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// testCSRFKey is the CSRF key every process of a test shares, as replicas do.
+var testCSRFKey = newCSRFKey()

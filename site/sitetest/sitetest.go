@@ -5,6 +5,7 @@ package sitetest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -44,6 +45,8 @@ type Env struct {
 	Catalog *locales.Catalog
 	// KeySpec is Keys in the FAMILYLINKS_DATA_KEY format.
 	KeySpec string
+	// CSRFKey signs the forms' tokens.
+	CSRFKey []byte
 }
 
 // New builds the site over a fresh, migrated database; a search client,
@@ -72,7 +75,9 @@ func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys}
+	csrfKey := make([]byte, 32)
+	_, _ = rand.Read(csrfKey)
+	deps := site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys, CSRFKey: csrfKey}
 	if len(sc) > 0 {
 		deps.Search = sc[0]
 	}
@@ -80,7 +85,7 @@ func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{App: app, Store: st, Keys: keys, Data: data, Catalog: cat, KeySpec: spec}
+	return &Env{App: app, Store: st, Keys: keys, Data: data, Catalog: cat, KeySpec: spec, CSRFKey: csrfKey}
 }
 
 // Account creates a staff account with Password.

@@ -98,6 +98,9 @@ func run(bin string, attackers int, duration time.Duration, only string) error {
 		return err
 	}
 	env = append(env, "FAMILYLINKS_DATA_KEY="+strings.TrimSpace(key))
+	if csrf, err := benchkit.Tool(bin, work, env, "", "keygen", "--csrf"); err == nil {
+		env = append(env, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf))
+	}
 	if _, err := benchkit.Tool(bin, work, env, "", "migrate"); err != nil {
 		return err
 	}

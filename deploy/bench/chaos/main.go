@@ -288,6 +288,9 @@ func run(cfg config) (code int, err error) {
 	}
 	key = strings.TrimSpace(key)
 	env = append(env, "FAMILYLINKS_DATA_KEY="+key)
+	if csrf, err := benchkit.Tool(bin, work, env, "", "keygen", "--csrf"); err == nil {
+		env = append(env, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf))
+	}
 	keys, err := crypt.Parse(key)
 	if err != nil {
 		return 2, err

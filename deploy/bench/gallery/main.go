@@ -164,6 +164,9 @@ func run(cfg config) (err error) {
 		return err
 	}
 	env = append(env, "FAMILYLINKS_DATA_KEY="+strings.TrimSpace(key))
+	if csrf, err := benchkit.Tool(bin, work, env, "", "keygen", "--csrf"); err == nil {
+		env = append(env, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf))
+	}
 	if _, err := benchkit.Tool(bin, work, env, "", "migrate"); err != nil {
 		return err
 	}
