@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -27,8 +28,17 @@ var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
 
 // Config holds the connection settings for Meilisearch.
 type Config struct {
-	URL    string
+	URL string
+	// APIKey writes: indexing, settings, swaps (the admin or master key).
 	APIKey string
+	// SearchKey searches, and can do nothing else: a key made with the
+	// actions ["search"] on the faces indexes. Empty: searches fail with
+	// ErrNoSearchKey until EnsureSearchKey has made one (unless
+	// SearchWithAPIKey is set, for the operator's commands).
+	SearchKey string
+	// SearchWithAPIKey lets searches use APIKey: only for commands an
+	// operator runs, never for the site.
+	SearchWithAPIKey bool
 	// Timeout bounds each HTTP call to Meilisearch (default 5s).
 	Timeout time.Duration
 	// TaskTimeout bounds how long Wait polls for one task (default 60s). It is
@@ -46,7 +56,8 @@ type Client struct {
 	// searcher is used for searches only: it goes over fasthttp (transport),
 	// which may send a search again on a fresh connection when a kept-alive
 	// one was closed under it. Writes go through ms, never sent twice.
-	searcher    meilisearch.ServiceManager
+	searcher    atomic.Pointer[meilisearch.ServiceManager]
+	url         string
 	timeout     time.Duration
 	taskTimeout time.Duration
 	prefix      string
@@ -69,10 +80,16 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		ms:          meilisearch.New(cfg.URL, meilisearch.WithAPIKey(cfg.APIKey), meilisearch.WithCustomClient(httpClient())),
-		searcher:    meilisearch.New(cfg.URL, meilisearch.WithAPIKey(cfg.APIKey), meilisearch.WithCustomClient(&http.Client{Transport: newTransport()})),
+		url:         cfg.URL,
 		timeout:     cfg.Timeout,
 		taskTimeout: cfg.TaskTimeout,
 		prefix:      cfg.Prefix,
+	}
+	switch {
+	case cfg.SearchKey != "":
+		c.useSearchKey(cfg.SearchKey)
+	case cfg.SearchWithAPIKey:
+		c.useSearchKey(cfg.APIKey)
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
@@ -81,6 +98,12 @@ func New(cfg Config) (*Client, error) {
 		c.taskTimeout = DefaultTaskTimeout
 	}
 	return c, nil
+}
+
+// useSearchKey makes searches go out with key.
+func (c *Client) useSearchKey(key string) {
+	m := meilisearch.New(c.url, meilisearch.WithAPIKey(key), meilisearch.WithCustomClient(&http.Client{Transport: newTransport()}))
+	c.searcher.Store(&m)
 }
 
 // httpClient talks to Meilisearch without asking for gzip: on a kept-alive
@@ -109,6 +132,9 @@ func (c *Client) Ready(ctx context.Context) error {
 	}
 	if h.Status != "available" {
 		return fmt.Errorf("search: ready: Meilisearch status %q", h.Status)
+	}
+	if c.searcher.Load() == nil {
+		return fmt.Errorf("search: ready: %w", ErrNoSearchKey)
 	}
 	return nil
 }

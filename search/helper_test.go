@@ -53,6 +53,9 @@ func newTestClient(t *testing.T) *Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dropIndexes(t, c, cfg.Prefix) })
+	if _, err := c.EnsureSearchKey(t.Context()); err != nil {
+		t.Fatalf("EnsureSearchKey: %v", err)
+	}
 	return c
 }
 

@@ -75,7 +75,11 @@ func (c *Client) SearchFaces(ctx context.Context, q FaceQuery) (*FaceResult, err
 	// The raw answer is decoded once, straight into Faces: the client's own
 	// decoding goes through a map per hit and then a second pass, which
 	// cost more than the rest of this function (bench-gallery's profile).
-	raw, err := c.searcher.Index(c.FacesIndex()).SearchRawWithContext(ctx, req.Query, req)
+	searcher := c.searcher.Load()
+	if searcher == nil {
+		return nil, ErrNoSearchKey
+	}
+	raw, err := (*searcher).Index(c.FacesIndex()).SearchRawWithContext(ctx, req.Query, req)
 	if err != nil {
 		return nil, fmt.Errorf("search: search faces: %w", err)
 	}

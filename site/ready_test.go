@@ -60,12 +60,12 @@ func TestReadyzReportsEachEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := search.New(search.Config{URL: mu, APIKey: mk})
+	live, err := search.New(search.Config{URL: mu, APIKey: mk, SearchWithAPIKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A Meilisearch that is not there: a closed port.
-	gone, err := search.New(search.Config{URL: "http://127.0.0.1:1", APIKey: mk})
+	gone, err := search.New(search.Config{URL: "http://127.0.0.1:1", APIKey: mk, SearchWithAPIKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -245,7 +245,8 @@ func serve(log *slog.Logger) error {
 		log.Warn("DATABASE_URL is not set: the back office is off and /readyz reports PostgreSQL missing")
 	}
 	if u := os.Getenv("MEILI_URL"); u != "" {
-		sc, err := searchClient(u)
+		sc, err := search.New(search.Config{URL: u, APIKey: os.Getenv("MEILI_API_KEY"), SearchKey: os.Getenv("MEILI_SEARCH_KEY"),
+			Prefix: os.Getenv("FAMILYLINKS_INDEX_PREFIX")})
 		if err != nil {
 			return err
 		}
@@ -313,8 +314,11 @@ func serve(log *slog.Logger) error {
 // searchClient connects to the Meilisearch at url with MEILI_API_KEY and
 // FAMILYLINKS_INDEX_PREFIX: serve, reindex and check-index must agree on
 // the index they mean.
+// searchClient is the Meilisearch client of the operator's commands
+// (reindex, check-index), which may search with MEILI_API_KEY; the site
+// itself never does (serve).
 func searchClient(url string) (*search.Client, error) {
-	return search.New(search.Config{URL: url, APIKey: os.Getenv("MEILI_API_KEY"), Prefix: os.Getenv("FAMILYLINKS_INDEX_PREFIX")})
+	return search.New(search.Config{URL: url, APIKey: os.Getenv("MEILI_API_KEY"), SearchWithAPIKey: true, Prefix: os.Getenv("FAMILYLINKS_INDEX_PREFIX")})
 }
 
 // keyring reads FAMILYLINKS_DATA_KEY, which seals personal data.
@@ -365,6 +369,14 @@ func ensureIndex(ctx context.Context, sc *search.Client, log *slog.Logger) {
 	delay := time.Second
 	for {
 		err := sc.EnsureFaces(ctx)
+		if err == nil && os.Getenv("MEILI_SEARCH_KEY") == "" {
+			// No search-only key given: make one with MEILI_API_KEY, which
+			// works only with the master key (as in `make run` and tests).
+			// Until there is one the gallery answers from PostgreSQL.
+			if _, err = sc.EnsureSearchKey(ctx); err != nil {
+				err = fmt.Errorf("MEILI_SEARCH_KEY is not set and MEILI_API_KEY cannot make a search-only key: %w", err)
+			}
+		}
 		if err == nil {
 			log.Info("search index ready", "index", sc.FacesIndex())
 			return

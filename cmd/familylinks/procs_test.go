@@ -100,7 +100,7 @@ func newEngines(t *testing.T) *engines {
 	_, _ = rand.Read(b)
 	e.Prefix = "p" + hex.EncodeToString(b) + "_"
 	e.DataKey = crypt.NewKey("k1")
-	if e.Search, err = search.New(search.Config{URL: mu, APIKey: e.MeiliKey, Prefix: e.Prefix, Timeout: 10 * time.Second}); err != nil {
+	if e.Search, err = search.New(search.Config{URL: mu, APIKey: e.MeiliKey, SearchWithAPIKey: true, Prefix: e.Prefix, Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -19,7 +19,7 @@ func TestGalleryHungSearch(t *testing.T) {
 	release := make(chan struct{})
 	hung := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
 	t.Cleanup(func() { close(release); hung.Close() })
-	sc, err := search.New(search.Config{URL: hung.URL, Timeout: time.Hour})
+	sc, err := search.New(search.Config{URL: hung.URL, Timeout: time.Hour, SearchWithAPIKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}

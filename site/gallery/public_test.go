@@ -174,7 +174,7 @@ func TestGalleryJourneyInPashto(t *testing.T) {
 
 // TestGalleryDegraded answers from PostgreSQL when Meilisearch is down.
 func TestGalleryDegraded(t *testing.T) {
-	gone, err := search.New(search.Config{URL: "http://127.0.0.1:1"})
+	gone, err := search.New(search.Config{URL: "http://127.0.0.1:1", SearchWithAPIKey: true})
 	if err != nil {
 		t.Fatal(err)
 	}

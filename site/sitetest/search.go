@@ -43,5 +43,9 @@ func Search(t testing.TB) *search.Client {
 	if err := c.EnsureFaces(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The site searches with a key that can only search, as in production.
+	if _, err := c.EnsureSearchKey(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }

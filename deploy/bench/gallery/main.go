@@ -437,7 +437,7 @@ type partTimes struct {
 // measureParts times, one after the other, what the gallery handler calls
 // for one page, through the same packages the site uses.
 func measureParts(ctx context.Context, stack *devstack.Stack, q search.FaceQuery, refs []string, n int) (*partTimes, error) {
-	sc, err := search.New(search.Config{URL: stack.MeiliURL, APIKey: stack.MeiliKey})
+	sc, err := search.New(search.Config{URL: stack.MeiliURL, APIKey: stack.MeiliKey, SearchWithAPIKey: true})
 	if err != nil {
 		return nil, err
 	}
@@ -792,7 +792,7 @@ func captureSearch(ctx context.Context, key string, q search.FaceQuery) (*captur
 		io.WriteString(w, `{"hits":[],"query":"","processingTimeMs":0,"hitsPerPage":24,"page":1,"totalPages":0,"totalHits":0,"facetDistribution":{}}`)
 	}))
 	defer rec.Close()
-	sc, err := search.New(search.Config{URL: rec.URL, APIKey: key})
+	sc, err := search.New(search.Config{URL: rec.URL, APIKey: key, SearchWithAPIKey: true})
 	if err != nil {
 		return nil, err
 	}

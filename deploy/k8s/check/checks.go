@@ -48,7 +48,7 @@ var meiliEnv = map[string]bool{
 
 // requiredEnv is what each familylinks command needs to do its work.
 var requiredEnv = map[string][]string{
-	"serve":   {"DATABASE_URL", "FAMILYLINKS_DATA_KEY", "FAMILYLINKS_CSRF_KEY", "MEILI_URL", "MEILI_API_KEY", "FAMILYLINKS_ADDR", "FAMILYLINKS_BASE_URL", "FAMILYLINKS_TRUSTED_PROXIES"},
+	"serve":   {"DATABASE_URL", "FAMILYLINKS_DATA_KEY", "FAMILYLINKS_CSRF_KEY", "MEILI_URL", "MEILI_API_KEY", "MEILI_SEARCH_KEY", "FAMILYLINKS_ADDR", "FAMILYLINKS_BASE_URL", "FAMILYLINKS_TRUSTED_PROXIES"},
 	"migrate": {"DATABASE_URL"},
 	"reindex": {"DATABASE_URL", "MEILI_URL", "MEILI_API_KEY"},
 	"purge":   {"DATABASE_URL"},
