@@ -77,8 +77,8 @@ func TestReadyzReportsEachEngine(t *testing.T) {
 		pg, ms string
 		pageOK bool
 	}{
-		{"both up", site.Deps{Store: st, Search: live, Keys: keys}, 200, "ready", "up", "up", true},
-		{"search down", site.Deps{Store: st, Search: gone, Keys: keys}, 200, "degraded", "up", "down", true},
+		{"both up", site.Deps{Store: st, Search: live, Keys: keys, CSRFKey: make([]byte, 32)}, 200, "ready", "up", "up", true},
+		{"search down", site.Deps{Store: st, Search: gone, Keys: keys, CSRFKey: make([]byte, 32)}, 200, "degraded", "up", "down", true},
 		{"nothing configured", site.Deps{}, 503, "unavailable", "not_configured", "not_configured", true},
 	}
 	for _, tt := range tests {

@@ -98,7 +98,7 @@ func TestDatabaseDownIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := site.New(site.Config{BaseURL: "https://familylinks.test"}, site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys})
+	app, err := site.New(site.Config{BaseURL: "https://familylinks.test"}, site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys, CSRFKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}

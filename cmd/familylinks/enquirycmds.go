@@ -76,11 +76,15 @@ func rekeyCmd(w io.Writer) error {
 	}
 	return withStore("rekey", func(ctx context.Context, st *store.Store) error {
 		n, err := st.Rekey(ctx, keys.Current(), func(v store.SealedValue) (string, []byte, error) {
-			plain, err := keys.Open(v.KeyID, v.Sealed, []byte(v.Reference))
+			b, ok := crypt.BindingOf(v.Table, v.Reference)
+			if !ok {
+				return "", nil, fmt.Errorf("rekey: no binding for table %q", v.Table)
+			}
+			plain, err := keys.OpenAt(v.KeyID, v.Sealed, b)
 			if err != nil {
 				return "", nil, err
 			}
-			kid, sealed := keys.Seal(plain, []byte(v.Reference))
+			kid, sealed := keys.SealAt(plain, b)
 			return kid, sealed, nil
 		})
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/photo"
 
 	"github.com/familylinks/familylinks/site/contact"
@@ -77,7 +78,7 @@ func enquiry(t *testing.T, s *liveSite, ref string) (store.Enquiry, contact.Pers
 	if err != nil {
 		t.Fatalf("enquiry %s is not in PostgreSQL: %v", ref, err)
 	}
-	raw, err := s.Env.Keys.Open(*en.KeyID, en.Sealed, []byte(ref))
+	raw, err := s.Env.Keys.OpenAt(*en.KeyID, en.Sealed, crypt.EnquiryPersonal(ref))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -215,7 +215,7 @@ func (h *Handler) create(ctx context.Context, f Form, lang string) (store.Enquir
 	}
 	for attempt := 0; ; attempt++ {
 		ref := NewReference()
-		kid, sealed := h.keys.Seal(personal, []byte(ref))
+		kid, sealed := h.keys.SealAt(personal, crypt.EnquiryPersonal(ref))
 		e, err := h.store.CreateEnquiry(ctx, store.Enquiry{
 			Reference: ref, Kind: kind, GalleryRef: about, Residence: f.Residence, Lang: lang,
 			Inbox: inbox.Inbox, RouteReason: inbox.Reason, RouteNote: inbox.Explanation,

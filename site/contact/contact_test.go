@@ -34,7 +34,7 @@ func submit(t *testing.T, b *sitetest.Browser, lang string, form url.Values) sit
 
 func open(t *testing.T, e *sitetest.Env, en store.Enquiry) contact.Personal {
 	t.Helper()
-	plain, err := e.Keys.Open(*en.KeyID, en.Sealed, []byte(en.Reference))
+	plain, err := e.Keys.OpenAt(*en.KeyID, en.Sealed, crypt.EnquiryPersonal(en.Reference))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestRekey(t *testing.T) {
 	var refs []store.Enquiry
 	for i := 0; i < 3; i++ {
 		en := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", SoughtName: "Yusuf"})
-		kid, sealed := e.Keys.Seal([]byte("note"), []byte(en.Reference))
+		kid, sealed := e.Keys.SealAt([]byte("note"), crypt.EnquiryEvent(en.Reference))
 		if err := e.Store.AddNote(ctx, en.ID, a.ID, kid, sealed); err != nil {
 			t.Fatal(err)
 		}
@@ -329,11 +329,12 @@ func TestRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, err := e.Store.Rekey(ctx, next.Current(), func(v store.SealedValue) (string, []byte, error) {
-		plain, err := next.Open(v.KeyID, v.Sealed, []byte(v.Reference))
+		b, _ := crypt.BindingOf(v.Table, v.Reference)
+		plain, err := next.OpenAt(v.KeyID, v.Sealed, b)
 		if err != nil {
 			return "", nil, err
 		}
-		kid, s := next.Seal(plain, []byte(v.Reference))
+		kid, s := next.SealAt(plain, b)
 		return kid, s, nil
 	})
 	if err != nil || n != 6 {
@@ -348,17 +349,18 @@ func TestRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n, err := e.Store.Rekey(ctx, next.Current(), func(v store.SealedValue) (string, []byte, error) {
-		plain, err := next.Open(v.KeyID, v.Sealed, []byte(v.Reference))
+		b, _ := crypt.BindingOf(v.Table, v.Reference)
+		plain, err := next.OpenAt(v.KeyID, v.Sealed, b)
 		if err != nil {
 			return "", nil, err
 		}
-		kid, s := next.Seal(plain, []byte(v.Reference))
+		kid, s := next.SealAt(plain, b)
 		return kid, s, nil
 	}); err != nil || n != 1 {
 		t.Fatalf("gallery rekey: %d %v", n, err)
 	}
 	g, _ = e.Store.GalleryEntryByRef(ctx, g.Ref)
-	if plain, err := next.Open(g.CaseKeyID, g.CaseSealed, []byte(g.Ref)); err != nil || g.CaseKeyID != "test2" || string(plain) != "DRK-7" {
+	if plain, err := next.OpenAt(g.CaseKeyID, g.CaseSealed, crypt.GalleryCase(g.Ref)); err != nil || g.CaseKeyID != "test2" || string(plain) != "DRK-7" {
 		t.Errorf("gallery case reference after rekey: %s %v", g.CaseKeyID, err)
 	}
 	// Afterwards the old key can go: the new one alone opens everything.
@@ -371,7 +373,7 @@ func TestRekey(t *testing.T) {
 		if *got.KeyID != "test2" {
 			t.Errorf("%s still under %s", en.Reference, old)
 		}
-		if _, err := only.Open(*got.KeyID, got.Sealed, []byte(got.Reference)); err != nil {
+		if _, err := only.OpenAt(*got.KeyID, got.Sealed, crypt.EnquiryPersonal(got.Reference)); err != nil {
 			t.Error(err)
 		}
 		events, _ := e.Store.Events(ctx, got.ID)

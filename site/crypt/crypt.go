@@ -4,6 +4,7 @@
 package crypt
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -110,3 +111,62 @@ func (k *Keyring) Derive(purpose string) []byte {
 	m.Write([]byte("familylinks:" + purpose))
 	return m.Sum(nil)
 }
+
+// Binding names where a sealed value is kept: its table, its column and
+// its row (the record's public reference). SealAt binds a value to all
+// three, so a ciphertext copied to another row, column or table does not
+// open.
+type Binding struct{ Table, Column, Row string }
+
+// EnquiryPersonal is the binding of an enquiry's personal data.
+func EnquiryPersonal(ref string) Binding { return Binding{"enquiries", "sealed", ref} }
+
+// EnquiryEvent is the binding of a note or a transfer reason of the
+// enquiry ref.
+func EnquiryEvent(ref string) Binding { return Binding{"enquiry_events", "sealed", ref} }
+
+// GalleryCase is the binding of a gallery entry's internal case reference.
+func GalleryCase(ref string) Binding { return Binding{"gallery_entries", "case_sealed", ref} }
+
+// BindingOf is the binding of a value kept in table for the record ref,
+// for the tables that hold sealed values.
+func BindingOf(table, ref string) (Binding, bool) {
+	switch table {
+	case "enquiries":
+		return EnquiryPersonal(ref), true
+	case "enquiry_events":
+		return EnquiryEvent(ref), true
+	case "gallery_entries":
+		return GalleryCase(ref), true
+	}
+	return Binding{}, false
+}
+
+func (b Binding) aad() []byte {
+	return []byte("familylinks/v2\x00" + b.Table + "\x00" + b.Column + "\x00" + b.Row)
+}
+
+// boundMagic starts every value sealed by SealAt; older values, bound to
+// the row's reference alone, do not have it.
+var boundMagic = []byte("FLv2")
+
+// SealAt encrypts plaintext bound to b.
+func (k *Keyring) SealAt(plaintext []byte, b Binding) (keyID string, sealed []byte) {
+	id, s := k.Seal(plaintext, b.aad())
+	return id, append(append([]byte(nil), boundMagic...), s...)
+}
+
+// OpenAt decrypts a value sealed by SealAt for b. A value sealed before
+// bindings existed (bound to the row's reference alone) still opens, until
+// `familylinks rekey` seals it again with its binding.
+func (k *Keyring) OpenAt(keyID string, sealed []byte, b Binding) ([]byte, error) {
+	if Bound(sealed) {
+		if out, err := k.Open(keyID, sealed[len(boundMagic):], b.aad()); err == nil {
+			return out, nil
+		}
+	}
+	return k.Open(keyID, sealed, []byte(b.Row))
+}
+
+// Bound reports whether a sealed value carries its table, column and row.
+func Bound(sealed []byte) bool { return bytes.HasPrefix(sealed, boundMagic) }

@@ -49,3 +49,34 @@ func TestParseRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestBindingTableColumnRow: a sealed value opens only where it was sealed;
+// copied to another row, column or table it does not. A value sealed
+// before bindings (bound to the reference alone) still opens.
+func TestBindingTableColumnRow(t *testing.T) {
+	k, err := Parse(NewKey("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, sealed := k.SealAt([]byte("Amina, +49 30 1234"), EnquiryPersonal("FL-AAAA-BBBB-CCCC"))
+	if got, err := k.OpenAt(kid, sealed, EnquiryPersonal("FL-AAAA-BBBB-CCCC")); err != nil || string(got) != "Amina, +49 30 1234" {
+		t.Fatalf("open where sealed: %q %v", got, err)
+	}
+	for name, b := range map[string]Binding{
+		"another row":    EnquiryPersonal("FL-AAAA-BBBB-DDDD"),
+		"another column": {"enquiries", "other", "FL-AAAA-BBBB-CCCC"},
+		"another table":  EnquiryEvent("FL-AAAA-BBBB-CCCC"),
+		"a gallery case": GalleryCase("FL-AAAA-BBBB-CCCC"),
+	} {
+		if _, err := k.OpenAt(kid, sealed, b); err == nil {
+			t.Errorf("a value moved to %s opened", name)
+		}
+	}
+	if !Bound(sealed) {
+		t.Error("a value sealed with its binding is not marked bound")
+	}
+	kid, legacy := k.Seal([]byte("DRK-7"), []byte("TTF-RK001"))
+	if got, err := k.OpenAt(kid, legacy, GalleryCase("TTF-RK001")); err != nil || string(got) != "DRK-7" || Bound(legacy) {
+		t.Errorf("a value sealed before bindings: %q %v", got, err)
+	}
+}

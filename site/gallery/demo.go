@@ -67,7 +67,7 @@ func SeedDemo(ctx context.Context, st *store.Store, keys *crypt.Keyring, n int) 
 			}
 		}
 		ref := "TTF-" + demoRef(r)
-		kid, sealed := keys.Seal([]byte("DEMO"), []byte(ref))
+		kid, sealed := keys.SealAt([]byte("DEMO"), crypt.GalleryCase(ref))
 		e, err := st.CreateGalleryEntry(ctx, store.GalleryEntry{
 			Ref: ref, Society: DemoSociety, Gender: search.Genders()[r.IntN(2)], AgeGroup: search.AgeGroups()[r.IntN(5)],
 			Seeking: seeking, Origin: origins[r.IntN(len(origins))], Languages: []string{},

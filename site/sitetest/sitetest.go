@@ -198,7 +198,7 @@ func (e *Env) Enquiry(t testing.TB, inbox, residence string, p contact.Personal)
 		t.Fatal(err)
 	}
 	ref := contact.NewReference()
-	kid, sealed := e.Keys.Seal(b, []byte(ref))
+	kid, sealed := e.Keys.SealAt(b, crypt.EnquiryPersonal(ref))
 	en, err := e.Store.CreateEnquiry(context.Background(), store.Enquiry{
 		Reference: ref, Kind: "residence", Residence: residence, Lang: "en", Inbox: inbox,
 		RouteReason: content.ReasonSociety, RouteNote: "test", Relationship: "mother", Circumstance: "conflict",

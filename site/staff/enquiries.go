@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/familylinks/familylinks/site/contact"
+	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
@@ -128,7 +129,7 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 	if e.PurgedAt != nil {
 		d.Purged = e.PurgedAt.UTC().Format(time.DateOnly)
 	} else if e.KeyID != nil {
-		plain, err := h.keys.Open(*e.KeyID, e.Sealed, []byte(e.Reference))
+		plain, err := h.keys.OpenAt(*e.KeyID, e.Sealed, crypt.EnquiryPersonal(e.Reference))
 		if err != nil {
 			return err
 		}
@@ -157,7 +158,7 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 			v.Text = "transferred from " + h.data.InboxName(deref(ev.FromInbox)) + " to " + h.data.InboxName(deref(ev.ToInbox))
 		}
 		if ev.KeyID != nil {
-			plain, err := h.keys.Open(*ev.KeyID, ev.Sealed, []byte(e.Reference))
+			plain, err := h.keys.OpenAt(*ev.KeyID, ev.Sealed, crypt.EnquiryEvent(e.Reference))
 			if err != nil {
 				return err
 			}
@@ -217,7 +218,7 @@ func (h *Handler) addNote(c *fiber.Ctx) error {
 	if msg := checkText(note, MaxNote); msg != "" {
 		return web.BadRequest(errors.New("staff: note: " + msg))
 	}
-	kid, sealed := h.keys.Seal([]byte(note), []byte(e.Reference))
+	kid, sealed := h.keys.SealAt([]byte(note), crypt.EnquiryEvent(e.Reference))
 	if err := h.store.AddNote(c.UserContext(), e.ID, u.ID, kid, sealed); err != nil {
 		return err
 	}
@@ -265,7 +266,7 @@ func (h *Handler) transfer(c *fiber.Ctx) error {
 	if msg := checkText(reason, 1000); msg != "" {
 		return web.BadRequest(errors.New("staff: transfer reason: " + msg))
 	}
-	kid, sealed := h.keys.Seal([]byte(reason), []byte(e.Reference))
+	kid, sealed := h.keys.SealAt([]byte(reason), crypt.EnquiryEvent(e.Reference))
 	if err := h.store.Transfer(c.UserContext(), e.ID, u.ID, to, kid, sealed); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/search"
+	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/photo"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
@@ -152,7 +153,7 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 	var e store.GalleryEntry
 	for attempt := 0; ; attempt++ {
 		ref := newGalleryRef()
-		kid, sealed := h.keys.Seal([]byte(f.CaseRef), []byte(ref))
+		kid, sealed := h.keys.SealAt([]byte(f.CaseRef), crypt.GalleryCase(ref))
 		e, err = h.store.CreateGalleryEntry(c.UserContext(), store.GalleryEntry{
 			Ref: ref, Society: society, Gender: f.Gender, AgeGroup: f.AgeGroup, Seeking: f.Seeking, Origin: f.Origin,
 			Languages: langs, CaseKeyID: kid, CaseSealed: sealed, ConsentDate: consent, ConsentFormVersion: f.ConsentVersion,
@@ -243,7 +244,7 @@ func (h *Handler) galleryEntry(c *fiber.Ctx) error {
 	if err := h.galleryAudit(c, u, e, "gallery.view"); err != nil {
 		return err
 	}
-	caseRef, err := h.keys.Open(e.CaseKeyID, e.CaseSealed, []byte(e.Ref))
+	caseRef, err := h.keys.OpenAt(e.CaseKeyID, e.CaseSealed, crypt.GalleryCase(e.Ref))
 	if err != nil {
 		return err
 	}

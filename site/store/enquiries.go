@@ -243,22 +243,26 @@ type SealedValue struct {
 }
 
 // Rekey re-encrypts, in batches, every sealed value whose key is not
-// current: reseal gets the old value and returns the new one. It returns
+// current or that is not yet bound to its table, column and row (it lacks
+// the "FLv2" mark of crypt.SealAt): reseal gets the old value and returns the new one. It returns
 // how many values it changed.
 func (s *Store) Rekey(ctx context.Context, current string, reseal func(v SealedValue) (keyID string, sealed []byte, err error)) (int, error) {
 	total := 0
 	for _, q := range []struct{ table, keyCol, sealedCol, sql string }{
 		{"enquiries", "key_id", "sealed", `SELECT id, reference, key_id, sealed FROM enquiries
-			WHERE key_id IS NOT NULL AND key_id <> $1 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
+			WHERE key_id IS NOT NULL AND (key_id <> $1 OR substring(sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND id > $2 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
 		{"enquiry_events", "key_id", "sealed", `SELECT e.id, q.reference, e.key_id, e.sealed FROM enquiry_events e JOIN enquiries q ON q.id = e.enquiry_id
-			WHERE e.key_id IS NOT NULL AND e.key_id <> $1 ORDER BY e.id LIMIT 200 FOR UPDATE OF e SKIP LOCKED`},
+			WHERE e.key_id IS NOT NULL AND (e.key_id <> $1 OR substring(e.sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND e.id > $2 ORDER BY e.id LIMIT 200 FOR UPDATE OF e SKIP LOCKED`},
 		{"gallery_entries", "case_key_id", "case_sealed", `SELECT id, ref, case_key_id, case_sealed FROM gallery_entries
-			WHERE case_key_id <> $1 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
+			WHERE (case_key_id <> $1 OR substring(case_sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND id > $2 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
 	} {
+		// Rows are taken in id order past the last one done, so a reseal
+		// that leaves a value still matching cannot loop.
+		var last int64
 		for {
 			n := 0
 			err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
-				rows, err := tx.Query(ctx, q.sql, current)
+				rows, err := tx.Query(ctx, q.sql, current, last)
 				if err != nil {
 					return err
 				}
@@ -285,6 +289,9 @@ func (s *Store) Rekey(ctx context.Context, current string, reseal func(v SealedV
 					}
 				}
 				n = len(batch)
+				if n > 0 {
+					last = batch[n-1].ID
+				}
 				return nil
 			})
 			if err != nil {
