@@ -289,23 +289,30 @@ func plan(ow, oh int) []image.Point {
 	return sizes
 }
 
-// derive scales, orients, flattens and encodes.
-func derive(img image.Image, orientation int) ([]Derivative, error) {
-	sb := img.Bounds()
-	ow, oh := sb.Dx(), sb.Dy()
+// plannedSizes returns the derivative sizes of a w×h image with this EXIF
+// orientation, and the largest one in the image's own orientation (before
+// it is turned).
+func plannedSizes(w, h, orientation int) (sizes []image.Point, sw, sh int) {
+	ow, oh := w, h
 	if transposes(orientation) {
 		ow, oh = oh, ow
 	}
-	sizes := plan(ow, oh)
-
-	// The largest derivative comes from the decoded image: scaled in the
-	// image's own orientation onto white (which flattens any alpha), then
-	// turned. The smaller ones are scaled from it.
+	sizes = plan(ow, oh)
 	top := sizes[len(sizes)-1]
-	sw, sh := top.X, top.Y
+	sw, sh = top.X, top.Y
 	if transposes(orientation) {
 		sw, sh = sh, sw
 	}
+	return sizes, sw, sh
+}
+
+// derive scales, orients, flattens and encodes.
+func derive(img image.Image, orientation int) ([]Derivative, error) {
+	sb := img.Bounds()
+	// The largest derivative comes from the decoded image: scaled in the
+	// image's own orientation onto white (which flattens any alpha), then
+	// turned. The smaller ones are scaled from it.
+	sizes, sw, sh := plannedSizes(sb.Dx(), sb.Dy(), orientation)
 	largest := image.NewRGBA(image.Rect(0, 0, sw, sh))
 	draw.Draw(largest, largest.Bounds(), image.White, image.Point{}, draw.Src)
 	if k := shrinkFactor(sb.Dx(), sb.Dy(), sw, sh); k > 1 {
@@ -387,16 +394,7 @@ func boxShrink(src image.Image, k int) *image.RGBA {
 // the largest derivative and as tall as its source) and the derivative.
 // It returns what is held beside the decoded image, and what after it.
 func workBytes(w, h int, orientation int) (with, after int64) {
-	ow, oh := w, h
-	if transposes(orientation) {
-		ow, oh = oh, ow
-	}
-	sizes := plan(ow, oh)
-	top := sizes[len(sizes)-1]
-	sw, sh := top.X, top.Y
-	if transposes(orientation) {
-		sw, sh = sh, sw
-	}
+	_, sw, sh := plannedSizes(w, h, orientation)
 	k := shrinkFactor(w, h, sw, sh)
 	scale := 32*int64(sw)*int64(h/k) + 8*int64(sw)*int64(sh)
 	if k == 1 {

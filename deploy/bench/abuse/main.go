@@ -93,13 +93,9 @@ func run(bin string, attackers int, duration time.Duration, only string) error {
 	base := "http://" + addr
 	env := append(benchkit.WithoutFamilyLinksEnv(), "DATABASE_URL="+stack.DatabaseURL, "FAMILYLINKS_AUTO_MIGRATE=true",
 		"FAMILYLINKS_ADDR="+addr, "FAMILYLINKS_LOG_LEVEL=error")
-	key, err := benchkit.Tool(bin, work, env, "", "keygen")
+	env, _, err = benchkit.WithKeys(bin, work, env)
 	if err != nil {
 		return err
-	}
-	env = append(env, "FAMILYLINKS_DATA_KEY="+strings.TrimSpace(key))
-	if csrf, err := benchkit.Tool(bin, work, env, "", "keygen", "--csrf"); err == nil {
-		env = append(env, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf))
 	}
 	if _, err := benchkit.Tool(bin, work, env, "", "migrate"); err != nil {
 		return err

@@ -132,6 +132,21 @@ func Tool(bin, dir string, env []string, stdin string, args ...string) (string, 
 	return out.String(), nil
 }
 
+// WithKeys adds a fresh FAMILYLINKS_DATA_KEY and FAMILYLINKS_CSRF_KEY,
+// made by bin, to env; it also returns the data key.
+func WithKeys(bin, dir string, env []string) ([]string, string, error) {
+	key, err := Tool(bin, dir, env, "", "keygen")
+	if err != nil {
+		return nil, "", err
+	}
+	csrf, err := Tool(bin, dir, env, "", "keygen", "--csrf")
+	if err != nil {
+		return nil, "", err
+	}
+	key = strings.TrimSpace(key)
+	return append(env, "FAMILYLINKS_DATA_KEY="+key, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf)), key, nil
+}
+
 // WithoutFamilyLinksEnv is the environment minus anything that would point
 // the site somewhere else.
 func WithoutFamilyLinksEnv() []string {

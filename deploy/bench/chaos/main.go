@@ -282,14 +282,9 @@ func run(cfg config) (code int, err error) {
 		"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1",
 		"FAMILYLINKS_LOG_LEVEL=warn",
 	)
-	key, err := benchkit.Tool(bin, work, env, "", "keygen")
+	env, key, err := benchkit.WithKeys(bin, work, env)
 	if err != nil {
 		return 2, err
-	}
-	key = strings.TrimSpace(key)
-	env = append(env, "FAMILYLINKS_DATA_KEY="+key)
-	if csrf, err := benchkit.Tool(bin, work, env, "", "keygen", "--csrf"); err == nil {
-		env = append(env, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf))
 	}
 	keys, err := crypt.Parse(key)
 	if err != nil {

@@ -134,13 +134,9 @@ func run(cfg config) (code int, err error) {
 		"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1",
 		"FAMILYLINKS_LOG_LEVEL=error",
 	)
-	key, err := benchkit.Tool(bin, work, env, "", "keygen")
+	env, _, err = benchkit.WithKeys(bin, work, env)
 	if err != nil {
 		return 2, err
-	}
-	env = append(env, "FAMILYLINKS_DATA_KEY="+strings.TrimSpace(key))
-	if csrf, err := benchkit.Tool(bin, work, env, "", "keygen", "--csrf"); err == nil {
-		env = append(env, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf))
 	}
 	if _, err := benchkit.Tool(bin, work, env, "", "migrate"); err != nil {
 		return 2, err

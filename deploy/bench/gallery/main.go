@@ -159,13 +159,9 @@ func run(cfg config) (err error) {
 		"FAMILYLINKS_ADDR="+addr,
 		"FAMILYLINKS_LOG_LEVEL=error",
 	)
-	key, err := benchkit.Tool(bin, work, env, "", "keygen")
+	env, _, err = benchkit.WithKeys(bin, work, env)
 	if err != nil {
 		return err
-	}
-	env = append(env, "FAMILYLINKS_DATA_KEY="+strings.TrimSpace(key))
-	if csrf, err := benchkit.Tool(bin, work, env, "", "keygen", "--csrf"); err == nil {
-		env = append(env, "FAMILYLINKS_CSRF_KEY="+strings.TrimSpace(csrf))
 	}
 	if _, err := benchkit.Tool(bin, work, env, "", "migrate"); err != nil {
 		return err
