@@ -161,7 +161,9 @@ func TestParallelGuessesStayUnderTheLimit(t *testing.T) {
 				switch res.Status {
 				case http.StatusUnauthorized:
 					checked++
-				case http.StatusTooManyRequests:
+				case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+					// Throttled, or refused because MaxHashes checks were
+					// already running (it was counted all the same).
 					throttled++
 				default:
 					t.Errorf("guess %d: %d", i, res.Status)
