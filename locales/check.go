@@ -25,13 +25,41 @@ func pluralCategories(code string) []string {
 	}
 }
 
+// ConsentMessages are the two sentences of the consent rule, one for each
+// direction: what the enquirer says reaches the person sought only with the
+// enquirer's consent, and where the person sought is reaches the enquirer
+// only with theirs. Each page that states the rule says both.
+func ConsentMessages() []string { return []string{"ConsentEnquirer", "ConsentSought"} }
+
+// checkConsent reports a language whose consent sentences are missing,
+// empty, or the same sentence twice (one party left out).
+func (c *Catalog) checkConsent() []error {
+	var errs []error
+	ids := ConsentMessages()
+	for _, l := range c.langs {
+		m := c.raw[l.Code]
+		var got []string
+		for _, id := range ids {
+			s, _ := m[id].(string)
+			if strings.TrimSpace(s) == "" {
+				errs = append(errs, fmt.Errorf("locales: %s: the consent rule lacks %s (both parties' consent must be said)", l.Code, id))
+			}
+			got = append(got, strings.TrimSpace(s))
+		}
+		if len(got) == 2 && got[0] != "" && got[0] == got[1] {
+			errs = append(errs, fmt.Errorf("locales: %s: %s and %s are the same sentence", l.Code, ids[0], ids[1]))
+		}
+	}
+	return errs
+}
+
 var placeholder = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
 
 // Check reports every gap in the catalogues: a language without its file, a
 // key missing or unknown, a plural form missing, a placeholder lost or
 // invented, and a country code in countries with no name in some language.
 func (c *Catalog) Check(countries []string) error {
-	var errs []error
+	errs := c.checkConsent()
 	en := c.raw["en"]
 	for _, l := range c.langs {
 		m, ok := c.raw[l.Code]

@@ -150,3 +150,28 @@ func TestLanguages(t *testing.T) {
 		t.Errorf("Dari hreflang = %q, want fa-AF", l.HrefLang())
 	}
 }
+
+// TestConsentBothWays: every language says both halves of the consent rule,
+// each in its own message; one left out, emptied, or made the same as the
+// other is reported (the English once said only the relative's half, and
+// five translations followed it).
+func TestConsentBothWays(t *testing.T) {
+	c := load(t)
+	if err := c.Check(nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range c.Languages() {
+		a, b := c.raw[l.Code]["ConsentEnquirer"], c.raw[l.Code]["ConsentSought"]
+		if a == nil || b == nil || a == b {
+			t.Errorf("%s: consent sentences %q, %q", l.Code, a, b)
+		}
+	}
+	c.raw["ar"]["ConsentSought"] = c.raw["ar"]["ConsentEnquirer"]
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), "ar: ConsentEnquirer and ConsentSought are the same sentence") {
+		t.Errorf("want the one-sided Arabic rule reported, got %v", err)
+	}
+	c.raw["ps"]["ConsentEnquirer"] = " "
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), "ps: the consent rule lacks ConsentEnquirer") {
+		t.Errorf("want the empty Pashto half reported, got %v", err)
+	}
+}

@@ -235,3 +235,22 @@ func TestCountryPage(t *testing.T) {
 		t.Errorf("upper-case code: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// TestConsentSaidBothWays: how we work and the FAQ say, in every language,
+// both halves of the consent rule: the enquirer's words reach the person
+// sought only with the enquirer's consent, and where that person is reaches
+// the enquirer only with theirs.
+func TestConsentSaidBothWays(t *testing.T) {
+	e := newEnv(t)
+	for _, l := range e.catalog.Languages() {
+		tr := e.catalog.Translator(l.Code)
+		for _, page := range []string{"/how-we-work", "/faq"} {
+			body := text(parse(t, e.get(t, "/"+l.Code+page).body))
+			for _, id := range []string{"ConsentEnquirer", "ConsentSought"} {
+				if !strings.Contains(body, strings.Join(strings.Fields(tr.T(id)), " ")) {
+					t.Errorf("%s%s does not say %s", l.Code, page, id)
+				}
+			}
+		}
+	}
+}

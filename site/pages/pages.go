@@ -4,6 +4,7 @@ package pages
 
 import (
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -42,7 +43,11 @@ type InfoPage struct {
 }
 
 // Question is one entry of the FAQ, as message IDs.
-type Question struct{ Q, A string }
+type Question struct {
+	Q, A string
+	// Also are messages said after the answer.
+	Also []string
+}
 
 // FAQPage is the data of the FAQ.
 type FAQPage struct {
@@ -66,7 +71,11 @@ func (h *Handler) faq(c *fiber.Ctx) error {
 	return h.serve(c, "/faq", "pages/faq", "FAQTitle", func(b web.Base) any {
 		var qs []Question
 		for _, k := range []string{"Cost", "Papers", "Where", "NoSociety", "Time", "Share", "Dead", "TraceTheFace"} {
-			qs = append(qs, Question{Q: "FAQ" + k + "Q", A: "FAQ" + k + "A"})
+			q := Question{Q: "FAQ" + k + "Q", A: "FAQ" + k + "A"}
+			if k == "Share" {
+				q.Also = locales.ConsentMessages()
+			}
+			qs = append(qs, q)
 		}
 		return FAQPage{Base: b, Questions: qs}
 	})
