@@ -175,3 +175,23 @@ func TestConsentBothWays(t *testing.T) {
 		t.Errorf("want the empty Pashto half reported, got %v", err)
 	}
 }
+
+// TestReferenceIsNotANumber: a reference (FL-4FXH-95YK-5FPR, TTF-7Q4K2)
+// has letters; a language that calls it a number sends people looking for
+// digits. The messages about references must not use the word for a
+// number (a phone number may keep it).
+func TestReferenceIsNotANumber(t *testing.T) {
+	c := load(t)
+	number := map[string]string{"ru": "номер", "uk": "номер", "so": "lambar", "ti": "ቁጽሪ", "prs": "شماره", "ps": "شمېره", "en": "number"}
+	for _, id := range []string{"SentReference", "SentKeep", "SentNext2", "SentInfoKeep", "GallerySearchLabel", "PhotoTitle", "PhotoAlt", "PhotoReference"} {
+		for code, word := range number {
+			s, _ := c.raw[code][id].(string)
+			if s == "" {
+				t.Errorf("%s: %s missing", code, id)
+			}
+			if strings.Contains(strings.ToLower(s), word) {
+				t.Errorf("%s: %s calls the reference a number: %q", code, id, s)
+			}
+		}
+	}
+}
