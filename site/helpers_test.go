@@ -116,6 +116,9 @@ func all(doc *html.Node, sel string) []*html.Node {
 	return cascadia.MustCompile(sel).MatchAll(doc)
 }
 
+// firstMatch is the first element under n that sel matches, or nil.
+func firstMatch(n *html.Node, sel string) *html.Node { return cascadia.MustCompile(sel).MatchFirst(n) }
+
 func one(t *testing.T, doc *html.Node, sel string) *html.Node {
 	t.Helper()
 	n := cascadia.MustCompile(sel).MatchFirst(doc)

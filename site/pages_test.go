@@ -254,3 +254,25 @@ func TestConsentSaidBothWays(t *testing.T) {
 		}
 	}
 }
+
+// TestRequiredSelectsHavePlaceholder: HTML requires a required single
+// select to start with an empty placeholder option (the Nu HTML Checker
+// reported the contact form's language list); a select that always has a
+// value chosen is not required.
+func TestRequiredSelectsHavePlaceholder(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/en/contact", "/ar/contact?country=de"} {
+		doc := parse(t, e.get(t, path).body)
+		sels := all(doc, "select[required]")
+		if len(sels) == 0 {
+			t.Fatalf("%s: no required select", path)
+		}
+		for _, s := range sels {
+			first := firstMatch(s, "option")
+			if first == nil || attr(first, "value") != "" {
+				t.Errorf("%s: select#%s is required but its first option is not an empty placeholder", path, attr(s, "id"))
+			}
+		}
+	}
+}
+
