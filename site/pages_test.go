@@ -276,3 +276,24 @@ func TestRequiredSelectsHavePlaceholder(t *testing.T) {
 	}
 }
 
+
+// TestMetaDescription: every public page has a meta description in its
+// own language (search engines show it to people searching in Dari or
+// Tigrinya), and the country page's names its country.
+func TestMetaDescription(t *testing.T) {
+	e := newEnv(t)
+	for _, l := range e.catalog.Languages() {
+		tr := e.catalog.Translator(l.Code)
+		for _, path := range []string{"/", "/countries", "/countries/de", "/how-we-work", "/privacy", "/faq", "/contact", "/trace-the-face"} {
+			res := e.get(t, "/"+l.Code+path)
+			m := firstMatch(parse(t, res.body), `meta[name="description"]`)
+			if m == nil || strings.TrimSpace(attr(m, "content")) == "" {
+				t.Errorf("%s%s (%d): no meta description", l.Code, path, res.StatusCode)
+				continue
+			}
+			if path == "/countries/de" && !strings.Contains(attr(m, "content"), tr.Country("de")) {
+				t.Errorf("%s%s: the description does not name the country: %q", l.Code, path, attr(m, "content"))
+			}
+		}
+	}
+}

@@ -51,6 +51,10 @@ type Base struct {
 	Switcher   []LangLink
 	Assets     Assets
 	NoIndex    bool
+	// Description is the page's meta description, in its language: what
+	// a search engine shows under the link, for people who search in
+	// their own language.
+	Description string
 }
 
 func (b *Base) base() *Base { return b }
@@ -65,7 +69,7 @@ func (b *Base) chromeKey() string {
 			k.WriteByte(0)
 		}
 	}
-	add(b.Lang.Code, b.Lang.Tag.String(), strconv.FormatBool(b.Lang.RTL), b.Lang.Name, b.Title, b.Path, b.Canonical, strconv.FormatBool(b.NoIndex), b.Assets.CSS, b.Assets.Icon, string(b.Assets.Style))
+	add(b.Lang.Code, b.Lang.Tag.String(), strconv.FormatBool(b.Lang.RTL), b.Lang.Name, b.Title, b.Path, b.Canonical, strconv.FormatBool(b.NoIndex), b.Description, b.Assets.CSS, b.Assets.Icon, string(b.Assets.Style))
 	for _, a := range b.Alternates {
 		add("a", a.HrefLang, a.URL)
 	}
@@ -105,6 +109,7 @@ func (k *Kit) Base(lang locales.Language, path, title string) Base {
 		Assets: k.Assets,
 	}
 	b.Canonical = k.BaseURL + "/" + lang.Code + path
+	b.Description = description(b.Tr, path)
 	for _, l := range k.Catalog.Languages() {
 		b.Alternates = append(b.Alternates, Alternate{HrefLang: l.HrefLang(), URL: k.BaseURL + "/" + l.Code + path})
 		b.Switcher = append(b.Switcher, LangLink{
@@ -115,6 +120,26 @@ func (k *Kit) Base(lang locales.Language, path, title string) Base {
 	}
 	b.Alternates = append(b.Alternates, Alternate{HrefLang: "x-default", URL: k.BaseURL + "/en" + path})
 	return b
+}
+
+// description is the meta description of the public page at path (after
+// /{lang}), from the page's own lead sentence.
+func description(tr *locales.Translator, path string) string {
+	switch {
+	case path == "/countries":
+		return tr.T("CountriesLead") + " " + tr.T("HomeLead")
+	case strings.HasPrefix(path, "/countries/"):
+		return tr.T("CountryLead", "Country", tr.Country(strings.TrimPrefix(path, "/countries/")))
+	case path == "/how-we-work":
+		return tr.T("HowLead")
+	case path == "/privacy":
+		return tr.T("PrivacyLead")
+	case strings.HasPrefix(path, "/contact"):
+		return tr.T("ContactLead")
+	case strings.HasPrefix(path, "/trace-the-face"):
+		return tr.T("GalleryLead")
+	}
+	return tr.T("HomeLead")
 }
 
 const (
