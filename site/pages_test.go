@@ -276,7 +276,6 @@ func TestRequiredSelectsHavePlaceholder(t *testing.T) {
 	}
 }
 
-
 // TestMetaDescription: every public page has a meta description in its
 // own language (search engines show it to people searching in Dari or
 // Tigrinya), and the country page's names its country.
