@@ -28,6 +28,9 @@ type Language struct {
 	RTL bool
 	// Name is the language's name in itself, for the language switcher.
 	Name string
+	// Draft is true while no native speaker has reviewed the language, as
+	// the review table in locales/README.md says: its pages say so.
+	Draft bool
 }
 
 // HrefLang is the value for hreflang and the lang attribute.
@@ -89,6 +92,13 @@ func Load(log *slog.Logger) (*Catalog, error) {
 		log:    log,
 	}
 	c.bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	draft, err := drafts(readme, c.langs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.langs {
+		c.langs[i].Draft = draft[c.langs[i].Code]
+	}
 	tags := make([]language.Tag, len(c.langs))
 	for i, l := range c.langs {
 		c.byCode[l.Code] = i

@@ -195,3 +195,32 @@ func TestReferenceIsNotANumber(t *testing.T) {
 		}
 	}
 }
+
+// TestDraftsFromReadme: the review table in README.md is the one source of
+// which languages are drafts; marking one reviewed there makes it so, and a
+// language missing from the table is an error.
+func TestDraftsFromReadme(t *testing.T) {
+	c := load(t)
+	for _, l := range c.Languages() {
+		if l.Draft != (l.Code != "en") {
+			t.Errorf("%s: draft %v; the README marks every language but English a draft", l.Code, l.Draft)
+		}
+	}
+	reviewed := strings.Replace(readme, "| Arabic | `ar` | `ar` | rtl | **draft**, machine-assisted |", "| Arabic | `ar` | `ar` | rtl | reviewed by a native speaker |", 1)
+	if reviewed == readme {
+		t.Fatal("the Arabic row of the README's table has changed; update this test")
+	}
+	d, err := drafts(reviewed, Languages())
+	if err != nil || d["ar"] || !d["fr"] {
+		t.Errorf("Arabic marked reviewed: drafts %v %v", d, err)
+	}
+	var noSomali []string
+	for _, line := range strings.Split(readme, "\n") {
+		if !strings.Contains(line, "`so`") {
+			noSomali = append(noSomali, line)
+		}
+	}
+	if _, err := drafts(strings.Join(noSomali, "\n"), Languages()); err == nil {
+		t.Error("a language missing from the review table must be an error")
+	}
+}

@@ -296,3 +296,25 @@ func TestMetaDescription(t *testing.T) {
 		}
 	}
 }
+
+// TestDraftNotice: a page in a language no native speaker has reviewed
+// says so in that language, with a link to the contact form; English does
+// not.
+func TestDraftNotice(t *testing.T) {
+	e := newEnv(t)
+	for _, l := range e.catalog.Languages() {
+		tr := e.catalog.Translator(l.Code)
+		for _, path := range []string{"/", "/countries/de", "/contact"} {
+			doc := parse(t, e.get(t, "/"+l.Code+path).body)
+			p := firstMatch(doc, "footer p.draft")
+			switch {
+			case !l.Draft && p != nil:
+				t.Errorf("%s%s: a reviewed language says it is a draft", l.Code, path)
+			case l.Draft && (p == nil || !strings.Contains(text(p), tr.T("DraftNotice"))):
+				t.Errorf("%s%s: no draft notice in the language's own words", l.Code, path)
+			case l.Draft && attr(firstMatch(p, "a"), "href") != "/"+l.Code+"/contact":
+				t.Errorf("%s%s: the draft notice does not link to the contact form", l.Code, path)
+			}
+		}
+	}
+}
