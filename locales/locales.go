@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -15,7 +16,7 @@ import (
 	"golang.org/x/text/language/display"
 )
 
-//go:embed active.*.toml region_overrides.json
+//go:embed active.*.toml region_overrides.json dates.json
 var files embed.FS
 
 // Language is one UI language of the site.
@@ -130,6 +131,10 @@ func Load(log *slog.Logger) (*Catalog, error) {
 		return nil, err
 	}
 	c.regions = regions
+	dates, err := loadDateFormats(c.langs)
+	if err != nil {
+		return nil, err
+	}
 	for _, l := range c.langs {
 		// Without its own file a language falls back to English, never to
 		// the nearest loaded language (go-i18n would serve Russian to a
@@ -142,6 +147,7 @@ func Load(log *slog.Logger) (*Catalog, error) {
 			lang:    l,
 			loc:     i18n.NewLocalizer(c.bundle, tag),
 			regions: regions,
+			date:    dates[l.Code],
 			log:     log,
 		})
 	}
@@ -198,6 +204,7 @@ type Translator struct {
 	lang    Language
 	loc     *i18n.Localizer
 	regions *regionNames
+	date    dateFormat
 	log     *slog.Logger
 }
 
@@ -239,3 +246,17 @@ func (t *Translator) localize(id string, count any, pairs []any) string {
 // Country returns the name of a country, by lower- or upper-case ISO
 // 3166-1 alpha-2 code, in the translator's language.
 func (t *Translator) Country(iso2 string) string { return t.regions.name(t.lang.Code, iso2) }
+
+// Date writes a calendar date in the language, by CLDR's long format:
+// "9 May 2023" → "9 مايو 2023", "۹ می ۲۰۲۳".
+func (t *Translator) Date(d time.Time) string { return t.date.format(d) }
+
+// DateString is Date for a YYYY-MM-DD string; anything else is returned
+// as it is.
+func (t *Translator) DateString(s string) string {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	return t.Date(d)
+}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/familylinks/familylinks/content"
 )
@@ -222,5 +223,35 @@ func TestDraftsFromReadme(t *testing.T) {
 	}
 	if _, err := drafts(strings.Join(noSomali, "\n"), Languages()); err == nil {
 		t.Error("a language missing from the review table must be an error")
+	}
+}
+
+// TestDatesFollowTheLanguage holds dates to CLDR's long format in each
+// language: no ISO string, the language's month name and digits.
+func TestDatesFollowTheLanguage(t *testing.T) {
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := time.Date(2023, time.May, 9, 0, 0, 0, 0, time.UTC)
+	want := map[string]string{
+		"en":  "May 9, 2023",
+		"fr":  "9 mai 2023",
+		"es":  "9 de mayo de 2023",
+		"ar":  "9 مايو 2023",
+		"prs": "۹ می ۲۰۲۳",
+		"ps":  "۲۰۲۳ مۍ ۹",
+		"ru":  "9 мая 2023\u202fг.",
+		"uk":  "9 травня 2023\u202fр.",
+		"so":  "Maayo 9, 2023",
+		"ti":  "ጉንበት 9, 2023",
+	}
+	for code, w := range want {
+		if got := c.Translator(code).Date(d); got != w {
+			t.Errorf("%s: %q, want %q", code, got, w)
+		}
+		if got := c.Translator(code).DateString("2023-05-09"); got != w {
+			t.Errorf("%s: DateString %q, want %q", code, got, w)
+		}
 	}
 }
