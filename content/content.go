@@ -62,13 +62,69 @@ func (c Contact) Empty() bool { return c == Contact{} }
 
 // Society is a National Red Cross or Red Crescent Society.
 type Society struct {
-	NameEN    string    `json:"name_en"`
-	NameLocal string    `json:"name_local"`
-	IFRCID    string    `json:"ifrc_id"`
-	Website   string    `json:"website"`
-	Services  []Service `json:"services"`
-	Contact   Contact   `json:"contact"`
-	Sources   []string  `json:"sources"`
+	NameEN string `json:"name_en"`
+	// Names holds the Society's name in the other languages the IFRC
+	// publishes it in (fr, es, ar), keyed by the site's language code.
+	Names map[string]string `json:"names,omitempty"`
+	// NameLocal is the name in the language the country mostly speaks
+	// (CLDR likely subtags), when a source gives it in that language and
+	// it differs from the English one; NameLocalLang is that language.
+	NameLocal     string `json:"name_local"`
+	NameLocalLang string `json:"name_local_lang,omitempty"`
+	IFRCID        string `json:"ifrc_id"`
+	// IFRCURL is the Society's page in the IFRC directory: the public
+	// source the page links for the Society's name and website.
+	IFRCURL string `json:"ifrc_url,omitempty"`
+	Website string `json:"website"`
+	// Dissolved is set when a source records the Society's dissolution. A
+	// dissolved Society is never routed to and its website never linked.
+	Dissolved *Dissolution   `json:"dissolved,omitempty"`
+	Services  []ServiceClaim `json:"services"`
+	Contact   Contact        `json:"contact"`
+	Sources   []string       `json:"sources"`
+}
+
+// Name returns the Society's name in the page language when a source gives
+// it, otherwise the English name.
+func (s *Society) Name(lang string) string {
+	if n := s.Names[lang]; n != "" {
+		return n
+	}
+	return s.NameEN
+}
+
+// Active reports whether the Society exists: enquiries may go to it and
+// its website may be shown.
+func (s *Society) Active() bool { return s != nil && s.Dissolved == nil }
+
+// Dissolution records that a Society was dissolved, and who says so.
+type Dissolution struct {
+	Date    string   `json:"date"`
+	Sources []string `json:"sources"`
+}
+
+// ServiceClaim is what a source says a Society offers: some of the fixed
+// services, where and to whom (Scope, a message ID translated in every
+// language, empty when the source says nothing narrower).
+type ServiceClaim struct {
+	Kinds   []Service `json:"kinds"`
+	Scope   string    `json:"scope,omitempty"`
+	Sources []string  `json:"sources"`
+}
+
+// Cover names the member Society that works in a place without a Society
+// of its own (a territory), by that Society's country code.
+type Cover struct {
+	Society string   `json:"society"`
+	Sources []string `json:"sources"`
+}
+
+// LocalOrg is a Red Cross organisation that a source names for a place
+// but that is not a member National Society: shown, never routed to.
+type LocalOrg struct {
+	Name    string   `json:"name"`
+	Website string   `json:"website,omitempty"`
+	Sources []string `json:"sources"`
 }
 
 // Delegation is the ICRC delegation that covers a country.
@@ -83,10 +139,13 @@ type Delegation struct {
 
 // Country is one country or territory the site covers.
 type Country struct {
-	ISO2           string      `json:"iso2"`
-	NameEN         string      `json:"name_en"`
-	Region         Region      `json:"region"`
-	Society        *Society    `json:"society"`
+	ISO2    string   `json:"iso2"`
+	NameEN  string   `json:"name_en"`
+	Region  Region   `json:"region"`
+	Society *Society `json:"society"`
+	// CoveredBy and LocalOrg describe a place without a Society of its own.
+	CoveredBy      *Cover      `json:"covered_by,omitempty"`
+	LocalOrg       *LocalOrg   `json:"local_org,omitempty"`
 	ICRCDelegation *Delegation `json:"icrc_delegation"`
 	Sources        []string    `json:"sources"`
 	LastVerified   string      `json:"last_verified"`
@@ -95,7 +154,14 @@ type Country struct {
 // Source is a public source that records cite by key.
 type Source struct {
 	Title string `json:"title"`
-	URL   string `json:"url"`
+	// URL is empty for a published text whose address is not known; the
+	// page then shows its title and date only.
+	URL string `json:"url,omitempty"`
+	// Date is when the source was published or last changed (YYYY-MM-DD).
+	Date string `json:"date,omitempty"`
+	// Data marks a data file (a GitHub file): cited in SOURCES.md and shown
+	// on a page only for a claim no other source makes.
+	Data bool `json:"data,omitempty"`
 }
 
 // Data is the whole, validated content set. It is read-only once loaded.
@@ -149,24 +215,65 @@ func (d *Data) Societies() int {
 	return n
 }
 
-// SourcesOf returns the sources a country's page cites: its own and its
-// Society's and delegation's, each once, in a stable order.
+// SourcesOf returns the sources a country's page cites, each once, in a
+// stable order: the Society's page in the IFRC directory for its name and
+// website, then the sources of each further claim the page makes
+// (dissolution, services, who covers a territory, a local organisation,
+// the ICRC delegation). The record's own data files are cited only when
+// the page makes no claim with a better source.
 func (d *Data) SourcesOf(c *Country) []Source {
-	keys := append([]string{}, c.Sources...)
-	if c.Society != nil {
-		keys = append(keys, c.Society.Sources...)
-	}
-	if c.ICRCDelegation != nil {
-		keys = append(keys, c.ICRCDelegation.Sources...)
-	}
-	seen := map[string]bool{}
 	var out []Source
-	for _, k := range keys {
-		if seen[k] {
-			continue
+	seen := map[string]bool{}
+	add := func(keys ...string) {
+		for _, k := range keys {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, d.Sources[k])
+			}
 		}
-		seen[k] = true
-		out = append(out, d.Sources[k])
+	}
+	if s := c.Society; s != nil {
+		if s.IFRCURL != "" {
+			out = append(out, Source{Title: "IFRC, National Societies directory: " + s.NameEN, URL: s.IFRCURL})
+		} else {
+			add(s.Sources...)
+		}
+		if s.Dissolved != nil {
+			add(s.Dissolved.Sources...)
+		}
+		for _, sc := range s.Services {
+			add(sc.Sources...)
+		}
+	}
+	if cv := c.CoveredBy; cv != nil {
+		add(cv.Sources...)
+		if o, ok := d.Country(cv.Society); ok && o.Society != nil && o.Society.IFRCURL != "" {
+			out = append(out, Source{Title: "IFRC, National Societies directory: " + o.Society.NameEN, URL: o.Society.IFRCURL})
+		}
+	}
+	if l := c.LocalOrg; l != nil {
+		add(l.Sources...)
+	}
+	if dl := c.ICRCDelegation; dl != nil {
+		add(dl.Sources...)
+	}
+	if len(out) == 0 {
+		add(c.Sources...)
 	}
 	return out
+}
+
+// Helper is who a person living in a country can turn to through this
+// site: its own active Society, or the member Society covering a place
+// without one. It is nil where only the ICRC can be named.
+func (d *Data) Helper(c *Country) (*Country, bool) {
+	if c.Society.Active() {
+		return c, true
+	}
+	if c.Society == nil && c.CoveredBy != nil {
+		if o, ok := d.Country(c.CoveredBy.Society); ok && o.Society.Active() {
+			return o, true
+		}
+	}
+	return nil, false
 }

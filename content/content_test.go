@@ -65,7 +65,7 @@ func TestValidateRejects(t *testing.T) {
 					"iso2": "af", "name_en": "Afghanistan", "region": "asia-pacific",
 					"society": map[string]any{
 						"name_en": "Afghan Red Crescent Society", "name_local": "", "ifrc_id": "DAF001",
-						"website": "http://www.arcs.org.af", "services": []any{"tracing"},
+						"website": "http://www.arcs.org.af", "services": []any{map[string]any{"kinds": []any{"tracing"}, "sources": []any{"s"}}},
 						"contact": map[string]any{"address": "", "phone": "", "email": "", "hours": ""},
 						"sources": []any{"s"},
 					},
@@ -89,7 +89,26 @@ func TestValidateRejects(t *testing.T) {
 		{"upper-case code", func(m map[string]any) { country(m, 1)["iso2"] = "OM" }, "two lower-case letters"},
 		{"not a country", func(m map[string]any) { country(m, 1)["iso2"] = "zz" }, "not an ISO 3166-1"},
 		{"unknown region", func(m map[string]any) { country(m, 1)["region"] = "antarctica" }, "unknown region"},
-		{"unknown service", func(m map[string]any) { society(m)["services"] = []any{"teleportation"} }, "unknown service"},
+		{"unknown service", func(m map[string]any) {
+			society(m)["services"] = []any{map[string]any{"kinds": []any{"teleportation"}, "sources": []any{"s"}}}
+		}, "unknown service"},
+		{"service without a source", func(m map[string]any) {
+			society(m)["services"] = []any{map[string]any{"kinds": []any{"tracing"}}}
+		}, "without a source"},
+		{"dissolved but linked", func(m map[string]any) {
+			society(m)["dissolved"] = map[string]any{"date": "2023-05-09", "sources": []any{"s"}}
+		}, "dissolved but still links its website"},
+		{"covered by a dissolved Society", func(m map[string]any) {
+			society(m)["website"], society(m)["services"] = "", []any{}
+			society(m)["dissolved"] = map[string]any{"date": "2023-05-09", "sources": []any{"s"}}
+			country(m, 1)["covered_by"] = map[string]any{"society": "af", "sources": []any{"s"}}
+		}, "routed to it"},
+		{"covered by no Society", func(m map[string]any) {
+			country(m, 1)["covered_by"] = map[string]any{"society": "zz", "sources": []any{"s"}}
+		}, "which has no Society"},
+		{"covered without a source", func(m map[string]any) {
+			country(m, 1)["covered_by"] = map[string]any{"society": "af", "sources": []any{}}
+		}, "covered_by: cites no source"},
 		{"website not http", func(m map[string]any) { society(m)["website"] = "javascript:alert(1)" }, "website"},
 		{"unknown source", func(m map[string]any) { society(m)["sources"] = []any{"nowhere"} }, "unknown source"},
 		{"no source", func(m map[string]any) { country(m, 1)["sources"] = []any{} }, "cites no source"},

@@ -40,8 +40,18 @@ func (d *Data) Validate() error {
 		if strings.TrimSpace(s.Title) == "" {
 			bad("source "+key, "has no title")
 		}
-		if err := checkURL(s.URL); err != nil {
-			bad("source "+key, "url: %v", err)
+		if s.URL == "" && s.Date == "" {
+			bad("source "+key, "has neither an address nor a date")
+		}
+		if s.URL != "" {
+			if err := checkURL(s.URL); err != nil {
+				bad("source "+key, "url: %v", err)
+			}
+		}
+		if s.Date != "" {
+			if _, err := time.Parse(time.DateOnly, s.Date); err != nil {
+				bad("source "+key, "date %q is not YYYY-MM-DD", s.Date)
+			}
 		}
 	}
 	checkSources := func(where string, keys []string) {
@@ -102,6 +112,29 @@ func (d *Data) Validate() error {
 			}
 			checkSources(where+" ICRC delegation", dl.Sources)
 		}
+		if cv := c.CoveredBy; cv != nil {
+			o, ok := d.Country(cv.Society)
+			switch {
+			case c.Society != nil:
+				bad(where, "has a Society and is also covered by %s", cv.Society)
+			case !ok || o.Society == nil:
+				bad(where, "covered by %q, which has no Society", cv.Society)
+			case o.Society.Dissolved != nil:
+				bad(where, "covered by the dissolved %s: enquiries would be routed to it", o.Society.NameEN)
+			}
+			checkSources(where+" covered_by", cv.Sources)
+		}
+		if l := c.LocalOrg; l != nil {
+			if strings.TrimSpace(l.Name) == "" {
+				bad(where, "local organisation has no name")
+			}
+			if l.Website != "" {
+				if err := checkURL(l.Website); err != nil {
+					bad(where, "local organisation website: %v", err)
+				}
+			}
+			checkSources(where+" local_org", l.Sources)
+		}
 		s := c.Society
 		if s == nil {
 			// Routable all the same: the ICRC covers countries without a
@@ -124,15 +157,49 @@ func (d *Data) Validate() error {
 				bad(where, "website: %v", err)
 			}
 		}
+		if s.IFRCURL != "" {
+			if err := checkURL(s.IFRCURL); err != nil {
+				bad(where, "IFRC directory page: %v", err)
+			}
+		}
+		for lang, n := range s.Names {
+			if lang != "fr" && lang != "es" && lang != "ar" && lang != "en" || strings.TrimSpace(n) == "" {
+				bad(where, "name in %q: only non-empty IFRC names (fr, es, ar) are kept", lang)
+			}
+		}
+		if s.NameLocal != "" && s.NameLocalLang == "" {
+			bad(where, "own-language name without its language")
+		}
+		if ds := s.Dissolved; ds != nil {
+			if _, err := time.Parse(time.DateOnly, ds.Date); err != nil {
+				bad(where, "dissolution date %q is not YYYY-MM-DD", ds.Date)
+			}
+			checkSources(where+" dissolution", ds.Sources)
+			if s.Website != "" {
+				bad(where, "is dissolved but still links its website %s", s.Website)
+			}
+			if len(s.Services) > 0 {
+				bad(where, "is dissolved but still claims services")
+			}
+		}
 		svc := map[Service]bool{}
-		for _, k := range s.Services {
-			if !services[k] {
-				bad(where, "unknown service %q", k)
+		for _, sc := range s.Services {
+			if len(sc.Sources) == 0 {
+				bad(where, "claims services %v without a source", sc.Kinds)
 			}
-			if svc[k] {
-				bad(where, "service %q listed twice", k)
+			checkSources(where+" services", sc.Sources)
+			if len(sc.Kinds) == 0 {
+				bad(where, "a service claim names no service")
 			}
-			svc[k] = true
+			for _, k := range sc.Kinds {
+				if !services[k] {
+					bad(where, "unknown service %q", k)
+				}
+				if svc[k] {
+					bad(where, "service %q listed twice", k)
+				}
+				svc[k] = true
+			}
 		}
 		if e := s.Contact.Email; e != "" {
 			if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
@@ -143,7 +210,37 @@ func (d *Data) Validate() error {
 			bad(where, "phone %q is not a phone number", p)
 		}
 	}
+	// Whatever the inbox states, no residence may route to a dissolved
+	// Society.
+	all := func(string) bool { return true }
+	for _, c := range d.Countries {
+		dst, err := d.Route(c.ISO2, all)
+		if err != nil {
+			bad("country "+c.ISO2, "does not route: %v", err)
+			continue
+		}
+		if o, ok := d.Country(dst.Inbox); ok && o.Society != nil && o.Society.Dissolved != nil {
+			bad("country "+c.ISO2, "routes to the dissolved %s", o.Society.NameEN)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// Scopes lists the message IDs that service claims use, for the locale
+// check: each must be translated in every language.
+func (d *Data) Scopes() []string {
+	var out []string
+	for _, c := range d.Countries {
+		if c.Society == nil {
+			continue
+		}
+		for _, sc := range c.Society.Services {
+			if sc.Scope != "" {
+				out = append(out, sc.Scope)
+			}
+		}
+	}
+	return out
 }
 
 func checkURL(raw string) error {

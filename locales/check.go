@@ -152,3 +152,24 @@ func placeholders(s string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SafetyMessages are the messages that protect people and that every
+// language must have: the consent sentences and the anti-scam notice.
+func SafetyMessages() []string {
+	return append(ConsentMessages(), "ScamHeading", "ScamNotice")
+}
+
+// Require reports each message ID that some language lacks (English
+// included): for messages the code or the data needs by name.
+func (c *Catalog) Require(ids []string) error {
+	var errs []error
+	for _, l := range c.langs {
+		for _, id := range ids {
+			v, ok := c.raw[l.Code][id]
+			if s, isText := v.(string); !ok || isText && strings.TrimSpace(s) == "" {
+				errs = append(errs, fmt.Errorf("locales: %s: required message %s missing", l.Code, id))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,6 +1,7 @@
 package site_test
 
 import (
+	"github.com/familylinks/familylinks/site/web"
 	"net/http"
 	"strings"
 	"testing"
@@ -138,7 +139,7 @@ func TestCountriesIndexAndFilter(t *testing.T) {
 	}{
 		{"/en/countries?q=afgh", []string{"/en/countries/af"}},
 		{"/en/countries?q=AFGHAN", []string{"/en/countries/af"}},
-		{"/fr/countries?q=etats-unis", []string{"/fr/countries/us"}},
+		{"/fr/countries?q=etats-unis", []string{"/fr/countries/us", "/fr/countries/vi"}}, // and the US Virgin Islands
 		{"/ar/countries?q=" + "%D8%A3%D9%81%D8%BA%D8%A7%D9%86%D8%B3%D8%AA%D8%A7%D9%86", []string{"/ar/countries/af"}},
 		{"/en/countries?q=German+Red+Cross", []string{"/en/countries/de"}},
 		{"/en/countries?q=zzzz", nil},
@@ -196,7 +197,7 @@ func TestCountryPage(t *testing.T) {
 	e := newEnv(t)
 	dari := e.catalog.Translator("prs")
 	doc := parse(t, e.get(t, "/prs/countries/af").body)
-	if got, want := text(one(t, doc, "h1")), dari.T("CountryTitle", "Country", "افغانستان"); got != want {
+	if got, want := text(one(t, doc, "h1")), dari.T("CountryTitle", "Country", web.Isolate("افغانستان")); got != want {
 		t.Errorf("h1 %q, want %q", got, want)
 	}
 	if got := text(one(t, doc, ".society .org")); got != "Afghan Red Crescent" {
@@ -211,7 +212,7 @@ func TestCountryPage(t *testing.T) {
 	if n := len(all(doc, "ul.services li")); n != 8 {
 		t.Errorf("unknown services: want the network's 8 services listed, got %d", n)
 	}
-	if !strings.Contains(string(e.get(t, "/prs/countries/af").body), dari.T("CountryServicesUnknown", "Society", "Afghan Red Crescent", "Country", "افغانستان")) {
+	if !strings.Contains(string(e.get(t, "/prs/countries/af").body), dari.T("CountryServicesUnknown", "Society", web.Isolate("Afghan Red Crescent"), "Country", web.Isolate("افغانستان"))) {
 		t.Error("a Society whose services are unknown must say so")
 	}
 	if len(all(doc, ".contact")) != 0 {
@@ -221,13 +222,18 @@ func TestCountryPage(t *testing.T) {
 		t.Error("the page must name its sources")
 	}
 
-	// A country without a National Society routes to the ICRC.
+	// A country without a National Society names the ICRC delegation a
+	// source names, or else leads to the ICRC's own list.
 	doc = parse(t, e.get(t, "/en/countries/om").body)
 	if len(all(doc, ".society .org")) != 0 {
 		t.Error("Oman has no National Society")
 	}
+	if attr(one(t, doc, `a[href="https://www.icrc.org/en/where-we-work/gulf-cooperation-council-gcc-countries"]`), "href") == "" {
+		t.Error("Oman's page must name the ICRC in the GCC countries")
+	}
+	doc = parse(t, e.get(t, "/en/countries/va").body)
 	if attr(one(t, doc, `a[href="https://www.icrc.org/en/where-we-work"]`), "href") == "" {
-		t.Error("Oman's page must lead to the ICRC")
+		t.Error("the Holy See's page must lead to the ICRC")
 	}
 
 	res := e.get(t, "/en/countries/AF")

@@ -3,6 +3,7 @@
 package site
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"html/template"
@@ -52,22 +53,17 @@ type Deps struct {
 	CSRFKey []byte
 }
 
-// New builds the application. Every template is parsed here, so a broken
-// template stops start-up instead of a request.
-func New(cfg Config, deps Deps) (*fiber.App, error) {
-	base := strings.TrimSuffix(cfg.BaseURL, "/")
-	if base == "" {
-		return nil, fmt.Errorf("site: no base URL")
-	}
+// newKit parses the views and assets and builds the page kit.
+func newKit(deps Deps, base string) (*web.Kit, *web.AssetServer, error) {
 	v, err := web.ParseViews(views.FS, "pages", "countries", "errors", "staff", "contact", "gallery")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	assets, err := web.LoadAssets(static.FS)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	kit := &web.Kit{
+	return &web.Kit{
 		Catalog:       deps.Catalog,
 		BaseURL:       base,
 		SecureCookies: strings.HasPrefix(base, "https://"),
@@ -75,6 +71,30 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		Pages:         &web.Cache{},
 		Assets:        web.Assets{CSS: assets.URL("site.css"), Icon: assets.URL("icon.svg"), Style: template.CSS(assets.Text("site.css"))},
 		Log:           deps.Log,
+	}, assets, nil
+}
+
+// AuditCountryPages renders every country page in every language and
+// checks what it tells a reader (see countries.Audit); `familylinks check`
+// runs it.
+func AuditCountryPages(deps Deps) (countries.Stats, error) {
+	kit, _, err := newKit(deps, "http://localhost")
+	if err != nil {
+		return countries.Stats{}, err
+	}
+	return countries.Audit(kit, deps.Content)
+}
+
+// New builds the application. Every template is parsed here, so a broken
+// template stops start-up instead of a request.
+func New(cfg Config, deps Deps) (*fiber.App, error) {
+	base := strings.TrimSuffix(cfg.BaseURL, "/")
+	if base == "" {
+		return nil, fmt.Errorf("site: no base URL")
+	}
+	kit, assets, err := newKit(deps, base)
+	if err != nil {
+		return nil, err
 	}
 	app := fiber.New(fiber.Config{
 		AppName:      "familylinks",
@@ -139,7 +159,11 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	gp := gallery.NewPublic(kit, deps.Content, deps.Store, deps.Search, csrf, nil)
 	gp.RegisterMedia(app) // /media/{ref}/{width}.jpg, only while published
 	lang := app.Group("/:lang", kit.LangMiddleware)
-	ch := countries.New(kit, deps.Content)
+	var active func(context.Context) (map[string]bool, error)
+	if deps.Store != nil {
+		active = deps.Store.ActiveInboxes
+	}
+	ch := countries.New(kit, deps.Content, active)
 	gp.SetSorted(ch.Sorted)
 	ch.Register(lang)                                                                     // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
 	contact.New(kit, deps.Content, deps.Store, deps.Keys, csrf, ch.Sorted).Register(lang) // /{lang}/contact, /{lang}/contact/sent

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -119,7 +120,7 @@ func main() {
 	case "check-index":
 		err = indexCmd(true, os.Stdout, log)
 	case "check":
-		err = check(os.Stdout, log)
+		err = check(os.Stdout, log, os.Args[2:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
@@ -173,16 +174,54 @@ func isoCodes(d *content.Data) []string {
 	return codes
 }
 
-func check(w io.Writer, log *slog.Logger) error {
+func check(w io.Writer, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	stats := fs.Bool("stats", false, "also print what the country pages offer (places, websites, sourced services, contact routes)")
+	dataFile := fs.String("data", "", "check this countries.json instead of the embedded one (for example an older version, to compare)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	data, cat, err := load(log)
 	if err != nil {
 		return err
 	}
+	if *dataFile != "" {
+		b, err := os.ReadFile(*dataFile)
+		if err != nil {
+			return err
+		}
+		if data, err = content.Parse(b); err != nil {
+			return err
+		}
+	}
+	var errs []error
 	if err := cat.Check(isoCodes(data)); err != nil {
+		errs = append(errs, err)
+	}
+	// The safety wording, and every service claim's scope, in every language.
+	if err := cat.Require(append(locales.SafetyMessages(), data.Scopes()...)); err != nil {
+		errs = append(errs, err)
+	}
+	st, err := site.AuditCountryPages(site.Deps{Content: data, Catalog: cat, Log: log})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "content: %d countries, %d National Societies: ok\n", len(data.Countries), data.Societies())
 	fmt.Fprintf(w, "locales: %d languages, every message and country name present: ok\n", len(cat.Languages()))
+	fmt.Fprintf(w, "country pages: %d, in %d languages: ok\n", st.Places, len(cat.Languages()))
+	if *stats {
+		fmt.Fprintf(w, "places a person can choose as residence: %d\n", st.Places)
+		fmt.Fprintf(w, "member Societies that can receive requests: %d\n", st.Societies)
+		fmt.Fprintf(w, "pages linking a helping Society's website: %d\n", st.Websites)
+		fmt.Fprintf(w, "services with a named source: %d\n", st.SourcedServices)
+		fmt.Fprintf(w, "pages naming the covering ICRC delegation: %d\n", st.Delegations)
+		fmt.Fprintf(w, "pages with a phone number, e-mail or address: %d\n", st.ContactDetails)
+		fmt.Fprintf(w, "pages with a way to send a request through this site: %d\n", st.ContactForm)
+		fmt.Fprintf(w, "pages with any contact route (website or request): %d\n", st.AnyRoute)
+	}
 	return nil
 }
 

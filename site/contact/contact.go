@@ -230,13 +230,11 @@ func (h *Handler) create(ctx context.Context, f Form, lang string) (store.Enquir
 }
 
 func (h *Handler) routeInbox(ctx context.Context, residence string) (content.Destination, error) {
-	active := map[string]bool{}
-	if c, ok := h.data.Country(residence); ok && c.Society != nil {
-		in, err := h.store.InboxByCode(ctx, residence)
-		if err != nil {
-			return content.Destination{}, err
-		}
-		active[residence] = in.Active()
+	// One read of every active inbox: the residence's Society, the Society
+	// covering a territory and the ICRC delegation may each be asked.
+	active, err := h.store.ActiveInboxes(ctx)
+	if err != nil {
+		return content.Destination{}, err
 	}
 	return h.data.Route(residence, func(code string) bool { return active[code] })
 }
@@ -269,11 +267,11 @@ func (h *Handler) sent(c *fiber.Ctx) error {
 			p.Reference, p.AboutPhoto = e.Reference, true
 		} else if err == nil {
 			p.Reference = e.Reference
-			p.Destination = h.data.InboxName(e.Inbox)
+			p.Destination = h.data.InboxNameIn(e.Inbox, lang.Code)
 			if e.Inbox == content.CentralInbox {
 				p.Destination = tr.T("SentICRC")
 			}
-			if cn, ok := h.data.Country(e.Inbox); ok && cn.Society != nil {
+			if cn, ok := h.data.Country(e.Inbox); ok && cn.Society.Active() {
 				p.Website = cn.Society.Website
 			}
 		}

@@ -3,6 +3,7 @@
 package countries
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/text/collate"
@@ -24,8 +26,9 @@ const MaxQuery = 100
 
 // Handler serves the country pages.
 type Handler struct {
-	kit  *web.Kit
-	data *content.Data
+	kit    *web.Kit
+	data   *content.Data
+	active *activeInboxes
 	// lists holds, per language code, every country sorted the way that
 	// language sorts. collate.Collator is not safe for concurrent use, so
 	// sorting happens once, here, at start-up.
@@ -41,18 +44,20 @@ type Item struct {
 	fold    string // searchable text: names folded by fold()
 }
 
-// New sorts the countries for every language.
-func New(kit *web.Kit, data *content.Data) *Handler {
-	h := &Handler{kit: kit, data: data, lists: map[string][]Item{}}
+// New sorts the countries for every language. active lists the inboxes
+// that receive requests now (nil without a database): the country page
+// names who will receive a request sent from there.
+func New(kit *web.Kit, data *content.Data, active func(context.Context) (map[string]bool, error)) *Handler {
+	h := &Handler{kit: kit, data: data, lists: map[string][]Item{}, active: &activeInboxes{load: active}}
 	for _, l := range kit.Catalog.Languages() {
 		tr := kit.Catalog.Translator(l.Code)
 		items := make([]Item, 0, len(data.Countries))
 		for _, c := range data.Countries {
 			it := Item{ISO2: c.ISO2, Name: tr.Country(c.ISO2), Region: c.Region}
 			parts := []string{it.Name, c.NameEN, c.ISO2}
-			if c.Society != nil {
-				it.Society = c.Society.NameEN
-				parts = append(parts, c.Society.NameEN, c.Society.NameLocal)
+			if hc, ok := data.Helper(&c); ok {
+				it.Society = hc.Society.Name(l.Code)
+				parts = append(parts, it.Society, hc.Society.NameEN, hc.Society.NameLocal)
 			}
 			it.fold = fold(strings.Join(parts, "\x00"))
 			items = append(items, it)
@@ -171,16 +176,45 @@ func regionMessage(r content.Region) string {
 // ShowPage is the data of a country page.
 type ShowPage struct {
 	web.Base
-	ISO2            string
-	Name            string
-	Society         *content.Society
-	Delegation      *content.Delegation
-	ServicesKnown   bool
+	ISO2 string
+	Name string
+	// Society is the country's own Society, possibly dissolved.
+	Society *content.Society
+	// SocietyName is its name in the page language where the IFRC gives
+	// one, else in English; LocalName is its name in the country's main
+	// language when that is different.
+	SocietyName, LocalName, LocalLang string
+	Dissolved                         string // the dissolution date, in the page language
+	// Helper is the member Society working in a place without its own.
+	Helper     *content.Society
+	HelperName string
+	LocalOrg   *content.LocalOrg
+	Delegation *content.Delegation
+	// Website is the helping Society's website, if it has one.
+	Website string
+	// Recipient names who receives a request sent from this country now;
+	// empty when that cannot be known (the database is out of reach).
+	Recipient string
+	// Claims are the services a source says the Society offers.
+	Claims []Claim
+	// Services are the network's services, less those claimed.
 	Services        []web.ServiceText
-	Sources         []content.Source
+	Sources         []SourceView
 	SourceTitles    string
 	LastVerified    string
 	ICRCWhereWeWork string
+}
+
+// Claim is what one source says a Society offers.
+type Claim struct {
+	Services []web.ServiceText
+	Scope    string // localized, may be empty
+	Source   string // the sources' titles
+}
+
+// SourceView is a source as the page lists it.
+type SourceView struct {
+	Title, URL, Date string
 }
 
 // Host shows a website address without its scheme.
@@ -190,6 +224,15 @@ func (p *ShowPage) Host(raw string) string {
 		return raw
 	}
 	return strings.TrimPrefix(u.Host, "www.")
+}
+
+// ContactNoteKey is the note under the contact details: it points to "the
+// website above" only when the page shows one.
+func (p *ShowPage) ContactNoteKey() string {
+	if p.Website != "" {
+		return "CountryNoContactDetails"
+	}
+	return "CountryNoContactDetailsNoWebsite"
 }
 
 func (h *Handler) show(c *fiber.Ctx) error {
@@ -202,26 +245,83 @@ func (h *Handler) show(c *fiber.Ctx) error {
 		}
 		return web.NotFound()
 	}
-	return h.kit.Cached(c, "country:"+lang.Code+":"+cn.ISO2, "countries/show", func() any {
-		tr := h.kit.Catalog.Translator(lang.Code)
-		name := tr.Country(cn.ISO2)
-		b := h.kit.Base(lang, "/countries/"+cn.ISO2, tr.T("CountryTitle", "Country", name))
-		p := &ShowPage{
-			Base: b, ISO2: cn.ISO2, Name: name, Society: cn.Society, Delegation: cn.ICRCDelegation,
-			Sources: h.data.SourcesOf(cn), LastVerified: cn.LastVerified, ICRCWhereWeWork: content.ICRCWhereWeWork,
+	inbox := ""
+	if active, ok := h.active.get(c.UserContext()); ok {
+		if dst, err := h.data.Route(cn.ISO2, func(code string) bool { return active[code] }); err == nil {
+			inbox = dst.Inbox
 		}
-		kinds := content.Services()
-		if cn.Society != nil && len(cn.Society.Services) > 0 {
-			kinds, p.ServicesKnown = cn.Society.Services, true
-		}
-		p.Services = b.ServiceTexts(kinds)
-		titles := make([]string, len(p.Sources))
-		for i, s := range p.Sources {
-			titles[i] = s.Title
-		}
-		p.SourceTitles = strings.Join(titles, "; ")
-		return p
+	}
+	return h.kit.Cached(c, "country:"+lang.Code+":"+cn.ISO2+":"+inbox, "countries/show", func() any {
+		return h.showPage(lang, cn, inbox)
 	})
+}
+
+// showPage builds a country page; inbox is where a request from there goes
+// now ("" when unknown).
+func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox string) *ShowPage {
+	tr := h.kit.Catalog.Translator(lang.Code)
+	name := tr.Country(cn.ISO2)
+	b := h.kit.Base(lang, "/countries/"+cn.ISO2, tr.T("CountryTitle", "Country", name))
+	p := &ShowPage{
+		Base: b, ISO2: cn.ISO2, Name: name, Society: cn.Society, Delegation: cn.ICRCDelegation, LocalOrg: cn.LocalOrg,
+		LastVerified: tr.DateString(cn.LastVerified), ICRCWhereWeWork: content.ICRCWhereWeWork,
+	}
+	if s := cn.Society; s != nil {
+		p.SocietyName = s.Name(lang.Code)
+		if s.NameLocal != "" && s.NameLocal != p.SocietyName {
+			p.LocalName, p.LocalLang = s.NameLocal, s.NameLocalLang
+		}
+		if s.Dissolved != nil {
+			p.Dissolved = tr.DateString(s.Dissolved.Date)
+		}
+	}
+	if hc, ok := h.data.Helper(cn); ok {
+		p.Website = hc.Society.Website
+		if hc != cn {
+			p.Helper, p.HelperName = hc.Society, hc.Society.Name(lang.Code)
+		}
+	}
+	if inbox != "" {
+		p.Recipient = h.data.InboxNameIn(inbox, lang.Code)
+		if inbox == content.CentralInbox {
+			p.Recipient = tr.T("SentICRC")
+		}
+	}
+	claimed := map[content.Service]bool{}
+	if s := cn.Society; s.Active() {
+		for _, sc := range s.Services {
+			cl := Claim{Services: b.ServiceTexts(sc.Kinds), Source: h.titles(sc.Sources)}
+			if sc.Scope != "" {
+				cl.Scope = tr.T(sc.Scope)
+			}
+			for _, k := range sc.Kinds {
+				claimed[k] = true
+			}
+			p.Claims = append(p.Claims, cl)
+		}
+	}
+	var rest []content.Service
+	for _, k := range content.Services() {
+		if !claimed[k] {
+			rest = append(rest, k)
+		}
+	}
+	p.Services = b.ServiceTexts(rest)
+	var titles []string
+	for _, s := range h.data.SourcesOf(cn) {
+		p.Sources = append(p.Sources, SourceView{Title: s.Title, URL: s.URL, Date: tr.DateString(s.Date)})
+		titles = append(titles, s.Title)
+	}
+	p.SourceTitles = strings.Join(titles, "; ")
+	return p
+}
+
+func (h *Handler) titles(keys []string) string {
+	var out []string
+	for _, k := range keys {
+		out = append(out, h.data.Sources[k].Title)
+	}
+	return strings.Join(out, "; ")
 }
 
 func checkQuery(q string) error {

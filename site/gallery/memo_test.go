@@ -33,7 +33,7 @@ func listPage(t *testing.T) (*Public, *ListPage, []cardKey) {
 		t.Fatal(err)
 	}
 	kit := &web.Kit{Catalog: cat, BaseURL: "https://familylinks.example", Views: v}
-	h := NewPublic(kit, data, nil, nil, nil, countries.New(kit, data).Sorted)
+	h := NewPublic(kit, data, nil, nil, nil, countries.New(kit, data, nil).Sorted)
 	q := search.FaceQuery{Origin: "af", Seeking: "mother", Page: 2, PerPage: 24}
 	facets := map[string]map[string]int64{"origin": {"af": 30}, "seeking": {"mother": 30, "brother": 4}, "gender": {"female": 20, "male": 10}, "age_group": {"30-44": 30}}
 	ar, _ := cat.Lookup("ar")

@@ -443,7 +443,7 @@ func (h *Public) show(c *fiber.Ctx) error {
 		return err
 	}
 	p := &ShowPage{Base: h.kit.Base(lang, "/trace-the-face/"+e.Ref, tr.T("PhotoTitle", "Ref", e.Ref)), Card: h.card(lang.Code, e),
-		Large: "/media/" + e.Ref + "/1280.jpg", Published: e.PublishedAt.UTC().Format(time.DateOnly)}
+		Large: "/media/" + e.Ref + "/1280.jpg", Published: tr.Date(e.PublishedAt.UTC())}
 	p.NoIndex = true
 	if len(e.Languages) > 0 {
 		names := display.Languages(lang.Tag)

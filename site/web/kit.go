@@ -79,8 +79,23 @@ func (b *Base) chromeKey() string {
 	return k.String()
 }
 
-// T localizes a message for the page's language.
-func (b Base) T(id string, pairs ...any) string { return b.Tr.T(id, pairs...) }
+// T localizes a message for the page's language. Every text value put into
+// the sentence (a Society's or country's name, a date, a reference) is
+// isolated with FSI…PDI, the plain-text form of <bdi>: a Latin name in an
+// Arabic sentence, or an Arabic one in an English sentence, keeps its own
+// direction and leaves the sentence's order alone.
+func (b Base) T(id string, pairs ...any) string {
+	pairs = append([]any(nil), pairs...) // never write to the caller's slice
+	for i := 1; i < len(pairs); i += 2 {
+		if s, ok := pairs[i].(string); ok && s != "" {
+			pairs[i] = Isolate(s)
+		}
+	}
+	return b.Tr.T(id, pairs...)
+}
+
+// Isolate wraps text in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE.
+func Isolate(s string) string { return "\u2068" + s + "\u2069" }
 
 // N localizes a plural message for the page's language.
 func (b Base) N(id string, n int, pairs ...any) string { return b.Tr.N(id, n, pairs...) }
