@@ -2,6 +2,7 @@ package site_test
 
 import (
 	"github.com/familylinks/familylinks/site/web"
+	"html/template"
 	"net/http"
 	"strings"
 	"testing"
@@ -320,6 +321,24 @@ func TestDraftNotice(t *testing.T) {
 				t.Errorf("%s%s: no draft notice in the language's own words", l.Code, path)
 			case l.Draft && attr(firstMatch(p, "a"), "href") != "/"+l.Code+"/contact":
 				t.Errorf("%s%s: the draft notice does not link to the contact form", l.Code, path)
+			}
+		}
+	}
+}
+
+// TestScamNoticeWhereContactStarts: the home page, country pages (with and
+// without a Society, a territory, Nicaragua) and the contact form tell the
+// reader, in their language, that the service is free and nobody may ask
+// for money. The confirmation is held to it in site/contact.
+func TestScamNoticeWhereContactStarts(t *testing.T) {
+	e := newEnv(t)
+	for _, l := range e.catalog.Languages() {
+		tr := e.catalog.Translator(l.Code)
+		notice := template.HTMLEscapeString(tr.T("ScamNotice"))
+		for _, path := range []string{"/", "/countries/de", "/countries/om", "/countries/pr", "/countries/ni", "/contact", "/contact?country=xk"} {
+			res := e.get(t, "/"+l.Code+path)
+			if res.StatusCode != http.StatusOK || strings.Count(string(res.body), notice) != 1 {
+				t.Errorf("%s%s (%d): the anti-scam notice must appear once", l.Code, path, res.StatusCode)
 			}
 		}
 	}

@@ -3,17 +3,19 @@ package contact_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/familylinks/familylinks/site/web"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store"
+	"github.com/familylinks/familylinks/site/web"
 )
 
 func valid(residence string) url.Values {
@@ -384,5 +386,57 @@ func TestRekey(t *testing.T) {
 	}
 	if n, _ := e.Store.Rekey(ctx, next.Current(), nil); n != 0 {
 		t.Errorf("a second rekey changed %d values", n)
+	}
+}
+
+// TestRoutingForPlacesWithoutASociety follows requests from a territory
+// covered by a member Society, from Nicaragua (its Society dissolved, with
+// a caseworker account left behind), from Kosovo and from Oman, whose ICRC
+// delegation receives requests once it has a caseworker. The country page's
+// button and the confirmation name the same recipient.
+func TestRoutingForPlacesWithoutASociety(t *testing.T) {
+	e := sitetest.New(t)
+	e.Account(t, "ana@redcross.example", "us", store.RoleCaseworker)
+	e.Account(t, "old@cruzroja.example", "ni", store.RoleCaseworker)
+	e.Account(t, "gulf@icrc.example", "icrc-gcc", store.RoleCaseworker)
+	tests := []struct{ residence, inbox, reason, names string }{
+		{"pr", "us", content.ReasonCovering, "American Red Cross"},
+		{"ni", content.CentralInbox, content.ReasonDissolved, "the International Committee of the Red Cross"},
+		{"xk", content.CentralInbox, content.ReasonCentral, "the International Committee of the Red Cross"},
+		{"om", "icrc-gcc", content.ReasonNoSociety, "ICRC in the Gulf Cooperation Council countries"},
+	}
+	for _, tt := range tests {
+		b := e.Browser(t)
+		page := b.Get("/en/countries/" + tt.residence)
+		if !strings.Contains(page.Body, "Send a request to \u2068"+tt.names) {
+			t.Errorf("%s: the country page's button must name %q", tt.residence, tt.names)
+		}
+		if r := submit(t, b, "en", valid(tt.residence)); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s: %d", tt.residence, r.Status)
+		}
+		sent := b.Get("/en/contact/sent")
+		if !strings.Contains(sent.Body, tt.names) {
+			t.Errorf("%s: the confirmation must name %q", tt.residence, tt.names)
+		}
+		list, _ := e.Store.Enquiries(context.Background(), store.EnquiryFilter{})
+		if en := list[0]; en.Residence != tt.residence || en.Inbox != tt.inbox || en.RouteReason != tt.reason {
+			t.Errorf("%s: routed to %s (%s), want %s (%s)", tt.residence, en.Inbox, en.RouteReason, tt.inbox, tt.reason)
+		}
+	}
+}
+
+// TestConfirmationWarnsAgainstScams: the confirmation, where the reference
+// is shown, says in every language that nobody may ask for money.
+func TestConfirmationWarnsAgainstScams(t *testing.T) {
+	e := sitetest.New(t)
+	for _, l := range e.Catalog.Languages() {
+		b := e.Browser(t)
+		if r := submit(t, b, l.Code, valid("fr")); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s: %d", l.Code, r.Status)
+		}
+		sent := b.Get("/" + l.Code + "/contact/sent")
+		if !strings.Contains(sent.Body, template.HTMLEscapeString(e.Catalog.Translator(l.Code).T("ScamNotice"))) {
+			t.Errorf("%s: the confirmation has no anti-scam notice", l.Code)
+		}
 	}
 }
