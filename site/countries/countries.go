@@ -209,7 +209,7 @@ type ShowPage struct {
 type Claim struct {
 	Services []web.ServiceText
 	Scope    string // localized, may be empty
-	Source   string // the sources' titles
+	Source   string // who says so and when, briefly
 }
 
 // SourceView is a source as the page lists it.
@@ -290,7 +290,7 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 	claimed := map[content.Service]bool{}
 	if s := cn.Society; s.Active() {
 		for _, sc := range s.Services {
-			cl := Claim{Services: b.ServiceTexts(sc.Kinds), Source: h.titles(sc.Sources)}
+			cl := Claim{Services: b.ServiceTexts(sc.Kinds), Source: h.citation(tr, sc.Sources)}
 			if sc.Scope != "" {
 				cl.Scope = tr.T(sc.Scope)
 			}
@@ -316,12 +316,21 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 	return p
 }
 
-func (h *Handler) titles(keys []string) string {
-	var out []string
-	for _, k := range keys {
-		out = append(out, h.data.Sources[k].Title)
+// citation names a claim's sources briefly, for a sentence: the first
+// source's publisher (its title up to the first comma) and the first date
+// any of them gives, in the page language ("ICRC, 10 May 2023"). The full
+// titles are in the page's list of sources.
+func (h *Handler) citation(tr *locales.Translator, keys []string) string {
+	if len(keys) == 0 {
+		return ""
 	}
-	return strings.Join(out, "; ")
+	pub, _, _ := strings.Cut(h.data.Sources[keys[0]].Title, ",")
+	for _, k := range keys {
+		if d := h.data.Sources[k].Date; d != "" {
+			return pub + ", " + tr.DateString(d)
+		}
+	}
+	return pub
 }
 
 func checkQuery(q string) error {
