@@ -61,7 +61,7 @@ func TestNotFoundIsLocalized(t *testing.T) {
 func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
 	want := map[string]string{
-		"Content-Security-Policy":      "default-src 'none'; style-src 'self' " + web.StyleHash(siteCSS(t)) + "; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+		"Content-Security-Policy":      "default-src 'none'; style-src 'self' " + web.StyleHash(siteCSS(t)) + "; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 		"Strict-Transport-Security":    "max-age=63072000; includeSubDomains",
 		"X-Content-Type-Options":       "nosniff",
 		"X-Frame-Options":              "DENY",

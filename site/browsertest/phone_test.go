@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -56,5 +57,23 @@ func (b *Tab) fitsWidth() {
 	b.run(chromedp.Evaluate(`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 || e.getBoundingClientRect().left < -1).slice(0, 5).map(e => e.tagName + "." + e.className + ": " + e.textContent.trim().slice(0, 40))`, &over))
 	if len(over) > 0 {
 		b.t.Errorf("%s: wider than the screen: %v", b.Path(), over)
+	}
+}
+
+// TestRobotsReadableFromThePage does what Lighthouse does to check
+// robots.txt: it fetches /robots.txt from inside a page, under the page's
+// Content-Security-Policy. With connect-src 'none' the fetch is refused and
+// Lighthouse calls robots.txt invalid.
+func TestRobotsReadableFromThePage(t *testing.T) {
+	needBrowser(t)
+	s := newLiveSite(t)
+	b := newTab(t, s, "Robots", true)
+	b.Go("/en/")
+	var got string
+	b.run(chromedp.Evaluate(`fetch("/robots.txt").then(r => r.text()).catch(e => "refused: " + e)`, &got, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
+		return p.WithAwaitPromise(true)
+	}))
+	if !strings.Contains(got, "User-agent: *") || !strings.Contains(got, "Sitemap: ") {
+		t.Errorf("from the page, /robots.txt reads %q", got)
 	}
 }
