@@ -104,3 +104,24 @@ func TestDissolvedSocietyIsNeverTheRecipient(t *testing.T) {
 		}
 	}
 }
+
+// TestSourcedServicesCiteInThePageLanguage: Panama's page says who says the
+// Society offers calls and messages, and when, with the date in the page
+// language and each part isolated, so that an Arabic sentence keeps its
+// order ("بحسب ⁨ICRC⁩، ⁨10 مايو 2023⁩").
+func TestSourcedServicesCiteInThePageLanguage(t *testing.T) {
+	kit, data := auditKit(t, views.FS)
+	h := New(kit, data, nil)
+	pa, _ := data.Country("pa")
+	ar, _ := kit.Catalog.Lookup("ar")
+	p := h.showPage(ar, pa, "pa")
+	if len(p.Claims) != 1 || len(p.Claims[0].Services) != 2 {
+		t.Fatalf("Panama: want one sourced claim of two services, got %+v", p.Claims)
+	}
+	if got, want := p.Claims[0].Source, "\u2068ICRC\u2069، \u206810 مايو 2023\u2069"; got != want {
+		t.Errorf("citation %q, want %q", got, want)
+	}
+	if p.Recipient != "الصليب الأحمر البنمي" || len(p.Services) != 6 {
+		t.Errorf("recipient %q, %d other services", p.Recipient, len(p.Services))
+	}
+}

@@ -318,8 +318,9 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 
 // citation names a claim's sources briefly, for a sentence: the first
 // source's publisher (its title up to the first comma) and the first date
-// any of them gives, in the page language ("ICRC, 10 May 2023"). The full
-// titles are in the page's list of sources.
+// any of them gives, in the page language ("ICRC, 10 May 2023"). Each part
+// is isolated on its own: as one isolate, "ICRC" would make an Arabic date
+// run left to right. The full titles are in the page's list of sources.
 func (h *Handler) citation(tr *locales.Translator, keys []string) string {
 	if len(keys) == 0 {
 		return ""
@@ -327,10 +328,10 @@ func (h *Handler) citation(tr *locales.Translator, keys []string) string {
 	pub, _, _ := strings.Cut(h.data.Sources[keys[0]].Title, ",")
 	for _, k := range keys {
 		if d := h.data.Sources[k].Date; d != "" {
-			return pub + ", " + tr.DateString(d)
+			return web.Isolate(pub) + tr.T("ListComma") + web.Isolate(tr.DateString(d))
 		}
 	}
-	return pub
+	return web.Isolate(pub)
 }
 
 func checkQuery(q string) error {

@@ -87,7 +87,7 @@ func (b *Base) chromeKey() string {
 func (b Base) T(id string, pairs ...any) string {
 	pairs = append([]any(nil), pairs...) // never write to the caller's slice
 	for i := 1; i < len(pairs); i += 2 {
-		if s, ok := pairs[i].(string); ok && s != "" {
+		if s, ok := pairs[i].(string); ok && s != "" && !strings.HasPrefix(s, "\u2068") {
 			pairs[i] = Isolate(s)
 		}
 	}
