@@ -11,7 +11,7 @@ help: ## list the targets
 run: build ## the whole stack: PostgreSQL and Meilisearch under ./var (unless DATABASE_URL and MEILI_URL are set), then the site at http://127.0.0.1:8080
 	$(BIN) dev
 
-test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch and in Debian's Chromium (installed if missing); plus vet, gofmt, the content check and k8s-check
+test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch, in Debian's Chromium and through the Nu HTML Checker (installed if missing); plus vet, gofmt, the content check and k8s-check
 	@test -z "$$(gofmt -l cmd site content locales search deploy)" || { gofmt -l cmd site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(BIN) check

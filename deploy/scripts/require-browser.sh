@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the real-browser tests (site/browsertest) need when it is
 # missing: Debian's Chromium, the Noto fonts (so that Arabic, Pashto and
-# Tigrinya render in screenshots as they do on phones), and axe-core pinned
-# by site/browsertest/axe/package-lock.json. Nothing is downloaded when the
-# tests run.
+# Tigrinya render in screenshots as they do on phones), axe-core pinned by
+# site/browsertest/axe/package-lock.json, and the Nu HTML Checker (vnu.jar,
+# pinned by site/browsertest/vnu/package-lock.json) with a Java runtime to
+# run it. Nothing is downloaded when the tests run.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg-query -W -f='${Status}' fonts-noto-core 2>/dev/null | grep -q "ok installed" || need+=(fonts-noto-core)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "require-browser: installing ${need[*]} from Debian" >&2
@@ -25,4 +27,10 @@ axe="$root/site/browsertest/axe"
 if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] || [ "$axe/package-lock.json" -nt "$axe/node_modules/.package-lock.json" ]; then
   command -v npm >/dev/null 2>&1 || { echo "require-browser: npm is missing (Debian: apt-get install npm)" >&2; exit 1; }
   (cd "$axe" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+vnu="$root/site/browsertest/vnu"
+if [ ! -f "$vnu/node_modules/vnu-jar/build/dist/vnu.jar" ] || [ "$vnu/package-lock.json" -nt "$vnu/node_modules/.package-lock.json" ]; then
+  command -v npm >/dev/null 2>&1 || { echo "require-browser: npm is missing (Debian: apt-get install npm)" >&2; exit 1; }
+  (cd "$vnu" && npm ci --no-audit --no-fund --loglevel=error)
 fi
