@@ -9,15 +9,15 @@ import (
 )
 
 // TestCountryAndConfirmationOnAPhone opens, at 360 px, the pages a person
-// reads before and after asking for help, in English, Arabic, Dari and
-// Tigrinya: Panama (a sourced service, a name in the page language),
+// reads before and after asking for help, in English, Arabic, Dari, Pashto
+// and Tigrinya: Panama (a sourced service, a name in the page language),
 // Nicaragua (a dissolved Society), Puerto Rico (covered by another Society)
 // and the confirmation. Nothing may be wider than the screen, and the
 // reference must be on one line. The screenshots are in var/browser/shots.
 func TestCountryAndConfirmationOnAPhone(t *testing.T) {
 	needBrowser(t)
 	s := newLiveSite(t)
-	for _, lang := range []string{"en", "ar", "prs", "ti"} {
+	for _, lang := range []string{"en", "ar", "prs", "ps", "ti"} {
 		t.Run(lang, func(t *testing.T) {
 			b := newTab(t, s, "Phone-"+lang, true)
 			for _, iso := range []string{"pa", "ni", "pr"} {

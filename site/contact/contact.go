@@ -267,7 +267,7 @@ func (h *Handler) sent(c *fiber.Ctx) error {
 			p.Reference, p.AboutPhoto = e.Reference, true
 		} else if err == nil {
 			p.Reference = e.Reference
-			p.Destination = h.data.InboxNameIn(e.Inbox, lang.Code)
+			p.Destination = web.InSentence(lang.Code, h.data.InboxNameIn(e.Inbox, lang.Code))
 			if e.Inbox == content.CentralInbox {
 				p.Destination = tr.T("SentICRC")
 			}

@@ -400,10 +400,10 @@ func TestRoutingForPlacesWithoutASociety(t *testing.T) {
 	e.Account(t, "old@cruzroja.example", "ni", store.RoleCaseworker)
 	e.Account(t, "gulf@icrc.example", "icrc-gcc", store.RoleCaseworker)
 	tests := []struct{ residence, inbox, reason, names string }{
-		{"pr", "us", content.ReasonCovering, "American Red Cross"},
+		{"pr", "us", content.ReasonCovering, "the American Red Cross"},
 		{"ni", content.CentralInbox, content.ReasonDissolved, "the International Committee of the Red Cross"},
 		{"xk", content.CentralInbox, content.ReasonCentral, "the International Committee of the Red Cross"},
-		{"om", "icrc-gcc", content.ReasonNoSociety, "ICRC in the Gulf Cooperation Council countries"},
+		{"om", "icrc-gcc", content.ReasonNoSociety, "the ICRC in the Gulf Cooperation Council countries"},
 	}
 	for _, tt := range tests {
 		b := e.Browser(t)

@@ -184,6 +184,9 @@ type ShowPage struct {
 	// one, else in English; LocalName is its name in the country's main
 	// language when that is different.
 	SocietyName, LocalName, LocalLang string
+	// SocietyRef and HelperRef name the Society inside a sentence: in
+	// English with "the" ("Ask the Afghan Red Crescent…").
+	SocietyRef, HelperRef string
 	Dissolved                         string // the dissolution date, in the page language
 	// Helper is the member Society working in a place without its own.
 	Helper     *content.Society
@@ -268,6 +271,7 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 	}
 	if s := cn.Society; s != nil {
 		p.SocietyName = s.Name(lang.Code)
+		p.SocietyRef = web.InSentence(lang.Code, p.SocietyName)
 		if s.NameLocal != "" && s.NameLocal != p.SocietyName {
 			p.LocalName, p.LocalLang = s.NameLocal, s.NameLocalLang
 		}
@@ -279,10 +283,11 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 		p.Website = hc.Society.Website
 		if hc != cn {
 			p.Helper, p.HelperName = hc.Society, hc.Society.Name(lang.Code)
+			p.HelperRef = web.InSentence(lang.Code, p.HelperName)
 		}
 	}
 	if inbox != "" {
-		p.Recipient = h.data.InboxNameIn(inbox, lang.Code)
+		p.Recipient = web.InSentence(lang.Code, h.data.InboxNameIn(inbox, lang.Code))
 		if inbox == content.CentralInbox {
 			p.Recipient = tr.T("SentICRC")
 		}

@@ -94,6 +94,16 @@ func (b Base) T(id string, pairs ...any) string {
 	return b.Tr.T(id, pairs...)
 }
 
+// InSentence is an organisation's name as an English sentence uses it,
+// with the definite article ("Send a request to the American Red Cross");
+// other languages take the name as the IFRC writes it.
+func InSentence(lang, name string) string {
+	if lang == "en" && !strings.HasPrefix(strings.ToLower(name), "the ") {
+		return "the " + name
+	}
+	return name
+}
+
 // Isolate wraps text in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE.
 func Isolate(s string) string { return "\u2068" + s + "\u2069" }
 
