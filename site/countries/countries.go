@@ -187,7 +187,7 @@ type ShowPage struct {
 	// SocietyRef and HelperRef name the Society inside a sentence: in
 	// English with "the" ("Ask the Afghan Red Crescent…").
 	SocietyRef, HelperRef string
-	Dissolved                         string // the dissolution date, in the page language
+	Dissolved             string // the dissolution date, in the page language
 	// Helper is the member Society working in a place without its own.
 	Helper     *content.Society
 	HelperName string
