@@ -222,7 +222,7 @@ func (h *Handler) create(ctx context.Context, f Form, lang string) (store.Enquir
 			Relationship: f.Relationship, Circumstance: f.Circumstance, KeyID: &kid, Sealed: sealed,
 		})
 		// A reference collision (60 random bits) is retried, anything else not.
-		if err != nil && attempt < 2 && strings.Contains(err.Error(), "enquiries_reference_key") {
+		if errors.Is(err, store.ErrDuplicateReference) && attempt < 2 {
 			continue
 		}
 		return e, err

@@ -81,6 +81,27 @@ var (
 	ErrTooMuchMemory = errors.New("photo: the image needs too much memory to process; save it with 8 bits per colour, or smaller")
 )
 
+// Refusal says why a photo was refused, for the person who uploaded it,
+// when err is one of the errors above; ok is false for any other error
+// (a failure of the site, not of the photo).
+func Refusal(err error) (why string, ok bool) {
+	for _, r := range []struct {
+		err error
+		why string
+	}{
+		{ErrTooLarge, "the file is larger than 10 MB"},
+		{ErrTooManyPixels, "the image is larger than 40 megapixels"},
+		{ErrFormat, "the file is not a JPEG or PNG image that can be read"},
+		{ErrTooSmall, "the image is smaller than 200 pixels on its shorter side"},
+		{ErrTooMuchMemory, "the image needs too much memory to process; save it with 8 bits per colour, or smaller"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.why, true
+		}
+	}
+	return "", false
+}
+
 // DecodeBudget is the memory, in bytes, that the decoded pixels and the
 // scaling buffers of all the photos being processed at once may take
 // together: a 40 MP 8-bit RGBA PNG needs about 170 MB, so it is processed

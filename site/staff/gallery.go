@@ -133,10 +133,9 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 	} else if len(errs) == 0 {
 		// The original is processed in memory and never stored.
 		derivs, err = photo.Process(bytes.NewReader(up.Photo))
-		switch {
-		case errors.Is(err, photo.ErrTooLarge), errors.Is(err, photo.ErrTooManyPixels), errors.Is(err, photo.ErrFormat), errors.Is(err, photo.ErrTooSmall), errors.Is(err, photo.ErrTooMuchMemory):
-			bad("Photo: " + strings.TrimPrefix(err.Error(), "photo: ") + ".")
-		case err != nil:
+		if why, refused := photo.Refusal(err); refused {
+			bad("Photo: " + why + ".")
+		} else if err != nil {
 			return err
 		}
 	}
@@ -159,7 +158,7 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 			Languages: langs, CaseKeyID: kid, CaseSealed: sealed, ConsentDate: consent, ConsentFormVersion: f.ConsentVersion,
 			ConsentRecordedBy: f.ConsentBy, ReviewDate: review, CreatedBy: u.ID,
 		}, photos)
-		if err != nil && attempt < 3 && strings.Contains(err.Error(), "gallery_entries_ref_key") {
+		if errors.Is(err, store.ErrDuplicateReference) && attempt < 3 {
 			continue
 		}
 		break

@@ -76,6 +76,9 @@ func (s *Store) CreateEnquiry(ctx context.Context, e Enquiry) (Enquiry, error) {
 		}
 		return Enqueue(ctx, tx, TopicEnquiryNotify, EnquiryNotice{Reference: out.Reference, Inbox: out.Inbox})
 	})
+	if uniqueOn(err, "enquiries_reference_key") {
+		return Enquiry{}, ErrDuplicateReference
+	}
 	if err != nil {
 		return Enquiry{}, fmt.Errorf("store: create enquiry: %w", err)
 	}

@@ -110,6 +110,9 @@ func (s *Store) CreateGalleryEntry(ctx context.Context, e GalleryEntry, photos [
 		}
 		return nil
 	})
+	if uniqueOn(err, "gallery_entries_ref_key") {
+		return GalleryEntry{}, ErrDuplicateReference
+	}
 	if err != nil {
 		return GalleryEntry{}, fmt.Errorf("store: create gallery entry: %w", err)
 	}

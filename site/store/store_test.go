@@ -307,3 +307,32 @@ func TestOutboxOutcomeRecordedOnceDatabaseAnswers(t *testing.T) {
 		t.Errorf("handled %d times, claimed again %d", calls, n)
 	}
 }
+
+// TestTypedErrors: callers learn what a database error means from the
+// store's own errors, never from its text. A reference drawn twice is
+// ErrDuplicateReference (the caller draws another); text PostgreSQL cannot
+// hold is ErrBadText (a 400); an unreachable database is ErrUnavailable (a
+// 503).
+func TestTypedErrors(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	e := store.Enquiry{Reference: "FL-TEST-DUPL-0001", Kind: "residence", Residence: "fr", Lang: "en", Inbox: "fr",
+		RouteReason: "society", RouteNote: "test", KeyID: new(string), Sealed: []byte("x")}
+	if _, err := s.CreateEnquiry(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateEnquiry(ctx, e); !errors.Is(err, store.ErrDuplicateReference) {
+		t.Errorf("the same reference twice: %v, want ErrDuplicateReference", err)
+	}
+	_, err := s.EnquiryByRef(ctx, "FL-\x00")
+	if err = store.Classify(err); !errors.Is(err, store.ErrBadText) {
+		t.Errorf("a NUL byte: %v, want ErrBadText", err)
+	}
+	gone, err := store.Open(ctx, "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	if err == nil {
+		_, err = gone.EnquiryByRef(ctx, "FL-X")
+	}
+	if err = store.Classify(err); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("no database: %v, want ErrUnavailable", err)
+	}
+}

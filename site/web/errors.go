@@ -1,13 +1,11 @@
 package web
 
 import (
-	"context"
 	"errors"
-	"net"
 	"strings"
 
+	"github.com/familylinks/familylinks/site/store"
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Error is an error that a handler returns to choose the status and the
@@ -89,13 +87,13 @@ func classify(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	err = store.Classify(err)
 	// Text PostgreSQL cannot hold (invalid UTF-8, a NUL byte) can only have
 	// come from the request: no record matches it and none can store it.
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Code == pgInvalidText || pe.Code == pgUntranslatable) {
+	if errors.Is(err, store.ErrBadText) {
 		return &Error{Status: fiber.StatusBadRequest, Title: "ErrorBadRequestTitle", Text: "ErrorBadRequestText", Err: err}
 	}
-	if unavailable(err) {
+	if errors.Is(err, store.ErrUnavailable) {
 		return &Error{Status: fiber.StatusServiceUnavailable, Title: "ErrorServerTitle", Text: "ErrorServerText", Err: err}
 	}
 	var fe *fiber.Error
@@ -112,33 +110,6 @@ func classify(err error) *Error {
 	return &Error{Status: fiber.StatusInternalServerError, Title: "ErrorServerTitle", Text: "ErrorServerText", Err: err}
 }
 
-// unavailable reports whether err says that an engine (in practice
-// PostgreSQL: the gallery handles Meilisearch's failures itself) could not
-// be reached or did not answer in time, rather than that something is
-// wrong with the request or the code: it is down, restarting or
-// overloaded, and the same request will work again shortly.
-func unavailable(err error) bool {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		// Class 08: connection exception; 57P01-57P03: the server is
-		// shutting down or starting up.
-		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
-	}
-	var oe *net.OpError
-	return errors.As(err, &oe)
-}
-
-// PostgreSQL error codes of text it refuses: character_not_in_repertoire
-// (invalid UTF-8 or NUL in a text value) and untranslatable_character
-// (\u0000 in JSON).
-const (
-	pgInvalidText    = "22021"
-	pgUntranslatable = "22P05"
-)
 
 func firstSegment(p string) string {
 	p = strings.TrimPrefix(p, "/")
