@@ -122,8 +122,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	var pgCheck, searchCheck meta.Check
 	if deps.Store != nil {
 		pgCheck = deps.Store.Ping
-		metrics.WatchPool(deps.Store.Pool())
-		metrics.WatchOutbox(deps.Store.OutboxStats)
+		metrics.Watch(deps.Store.Collector())
 	}
 	if deps.Search != nil {
 		searchCheck = deps.Search.Ready

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"context"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -73,51 +71,5 @@ func (m *Metrics) Handler() fiber.Handler {
 	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 }
 
-// WatchPool exports a pgx pool's statistics.
-func (m *Metrics) WatchPool(p *pgxpool.Pool) {
-	m.reg.MustRegister(poolCollector{p})
-}
-
-// WatchOutbox exports the outbox lag, read on each scrape.
-func (m *Metrics) WatchOutbox(stats func(ctx context.Context) (int64, time.Duration, error)) {
-	read := func() (int64, time.Duration) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, d, err := stats(ctx)
-		if err != nil {
-			return -1, -1
-		}
-		return n, d
-	}
-	m.reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "familylinks_outbox_pending", Help: "Outbox messages not yet handled (-1: unknown)."},
-			func() float64 { n, _ := read(); return float64(n) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "familylinks_outbox_lag_seconds", Help: "Age of the oldest unhandled outbox message (-1: unknown)."},
-			func() float64 { _, d := read(); return d.Seconds() }),
-	)
-}
-
-type poolCollector struct{ p *pgxpool.Pool }
-
-var (
-	poolConns    = prometheus.NewDesc("familylinks_pg_pool_connections", "Pool connections by state.", []string{"state"}, nil)
-	poolMax      = prometheus.NewDesc("familylinks_pg_pool_max_connections", "Pool size limit.", nil, nil)
-	poolAcquires = prometheus.NewDesc("familylinks_pg_pool_acquires_total", "Connections acquired from the pool.", nil, nil)
-	poolWait     = prometheus.NewDesc("familylinks_pg_pool_wait_seconds_total", "Time spent waiting for a connection.", nil, nil)
-)
-
-func (p poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- poolConns
-	ch <- poolMax
-	ch <- poolAcquires
-	ch <- poolWait
-}
-
-func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := p.p.Stat()
-	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
-	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.IdleConns()), "idle")
-	ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxConns()))
-	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(s.AcquireCount()))
-	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
-}
+// Watch exports what a collector gathers (the store's pool and outbox).
+func (m *Metrics) Watch(c prometheus.Collector) { m.reg.MustRegister(c) }
