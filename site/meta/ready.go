@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,7 +15,9 @@ type Check func(ctx context.Context) error
 type CheckResult struct {
 	Status    string  `json:"status"` // up, down, not_configured
 	LatencyMS float64 `json:"latency_ms,omitempty"`
-	Error     string  `json:"error,omitempty"`
+	// Error says why, in a word (timeout, error): the driver's own
+	// message, which names hosts, users and databases, goes to the log.
+	Error string `json:"error,omitempty"`
 }
 
 // Readiness is the body of /readyz.
@@ -25,7 +28,7 @@ type Readiness struct {
 	Checks map[string]CheckResult `json:"checks"`
 }
 
-func run(ctx context.Context, check Check) CheckResult {
+func (h *Handler) run(ctx context.Context, name string, check Check) CheckResult {
 	if check == nil {
 		return CheckResult{Status: "not_configured"}
 	}
@@ -35,14 +38,20 @@ func run(ctx context.Context, check Check) CheckResult {
 	err := check(ctx)
 	r := CheckResult{Status: "up", LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
-		r.Status, r.Error = "down", err.Error()
+		r.Status, r.Error = "down", "error"
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			r.Error = "timeout"
+		}
+		if h.kit.Log != nil {
+			h.kit.Log.Warn("readyz: dependency down", "dependency", name, "err", err)
+		}
 	}
 	return r
 }
 
 func (h *Handler) readyz(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	pg, ms := run(ctx, h.postgres), run(ctx, h.search)
+	pg, ms := h.run(ctx, "postgres", h.postgres), h.run(ctx, "meilisearch", h.search)
 	r := Readiness{Status: "ready", Checks: map[string]CheckResult{"postgres": pg, "meilisearch": ms}}
 	status := fiber.StatusOK
 	switch {
