@@ -110,7 +110,6 @@ func classify(err error) *Error {
 	return &Error{Status: fiber.StatusInternalServerError, Title: "ErrorServerTitle", Text: "ErrorServerText", Err: err}
 }
 
-
 func firstSegment(p string) string {
 	p = strings.TrimPrefix(p, "/")
 	if i := strings.IndexByte(p, '/'); i >= 0 {
