@@ -24,7 +24,7 @@ check: ## validate the country data and the translations
 
 build: ## build the binary into var/bin
 	@bash deploy/scripts/require-go.sh
-	$(GO) build -trimpath -o $(BIN) ./cmd/familylinks
+	$(GO) build -trimpath -tags dev -o $(BIN) ./cmd/familylinks
 
 vet: ## go vet
 	$(GO) vet ./...

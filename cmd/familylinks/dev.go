@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -44,6 +46,15 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 
 // ExitCode is the code the process should exit with.
 func (e exitError) ExitCode() int { return e.code }
+
+// loadDevEnv lets a command run from a checkout next to a running
+// `familylinks dev` find its engines through var/dev.env; variables already
+// set win. serve never reads the file: dev sets the variables itself.
+func loadDevEnv(log *slog.Logger) {
+	if err := devstack.LoadEnvFile(filepath.Join("var", "dev.env")); err != nil {
+		log.Warn("var/dev.env unreadable", "err", err)
+	}
+}
 
 // runDev serves the site against a persistent local stack under var/.
 func runDev(args []string, log *slog.Logger, serve func() error) (err error) {

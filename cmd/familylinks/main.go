@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
-	"github.com/familylinks/familylinks/deploy/devstack"
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
@@ -88,10 +86,10 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(os.Stderr, os.Getenv("FAMILYLINKS_LOG_LEVEL"))
-	// Next to a running `familylinks dev`, find its engines; variables
-	// already set win.
-	if err := devstack.LoadEnvFile(filepath.Join("var", "dev.env")); err != nil {
-		log.Warn("var/dev.env unreadable", "err", err)
+	// serve reads only its environment; in a developer build the other
+	// commands also find a running `familylinks dev` (var/dev.env).
+	if os.Args[1] != "serve" && os.Args[1] != "dev" {
+		loadDevEnv(log)
 	}
 	var err error
 	switch os.Args[1] {

@@ -9,6 +9,6 @@ cd "$(dirname "$0")/../.."
 
 bash deploy/scripts/require-go.sh
 mkdir -p var/bin
-go build -o var/bin/familylinks ./cmd/familylinks
+go build -tags dev -o var/bin/familylinks ./cmd/familylinks
 go build -o var/bin/bench-abuse ./deploy/bench/abuse
 exec var/bin/bench-abuse "$@"

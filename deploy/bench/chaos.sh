@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 
 bash deploy/scripts/require-go.sh
 mkdir -p var/bin var/chaos
-go build -o var/bin/familylinks ./cmd/familylinks
+go build -tags dev -o var/bin/familylinks ./cmd/familylinks
 go build -o var/bin/chaos ./deploy/bench/chaos
 
 # The driver stops everything it started, also on Ctrl-C. Should it die

@@ -24,6 +24,6 @@ if ! command -v wrk >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 mkdir -p var/bin
-go build -o var/bin/familylinks ./cmd/familylinks
+go build -tags dev -o var/bin/familylinks ./cmd/familylinks
 go build -o var/bin/bench-gallery ./deploy/bench/gallery
 exec var/bin/bench-gallery "$@"
