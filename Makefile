@@ -14,6 +14,7 @@ run: build ## the whole stack: PostgreSQL and Meilisearch under ./var (unless DA
 test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch, in Debian's Chromium and through the Nu HTML Checker (installed if missing); plus vet, gofmt, the content check and k8s-check
 	@test -z "$$(gofmt -l cmd site content locales search deploy)" || { gofmt -l cmd site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags dev ./cmd/...
 	$(BIN) check
 	$(MAKE) k8s-check
 	bash deploy/scripts/require-browser.sh
@@ -26,8 +27,9 @@ build: ## build the binary into var/bin
 	@bash deploy/scripts/require-go.sh
 	$(GO) build -trimpath -tags dev -o $(BIN) ./cmd/familylinks
 
-vet: ## go vet
+vet: ## go vet (the developer build's files too)
 	$(GO) vet ./...
+	$(GO) vet -tags dev ./cmd/...
 
 fmt: ## gofmt the tree
 	gofmt -w cmd site content locales search deploy
