@@ -12,9 +12,9 @@ import (
 // reference.
 type Face struct {
 	Ref      string   `json:"ref"`       // public reference, e.g. TTF-7Q4K2; the primary key
-	Gender   string   `json:"gender"`    // one of Genders()
-	AgeGroup string   `json:"age_group"` // one of AgeGroups()
-	Seeking  []string `json:"seeking"`   // codes from Relationships()
+	Gender   string   `json:"gender"`    // a code of vocab.Genders
+	AgeGroup string   `json:"age_group"` // a code of vocab.AgeGroups
+	Seeking  []string `json:"seeking"`   // codes of vocab.Relationships
 	Origin   string   `json:"origin"`    // ISO 3166-1 alpha-2, lower case
 	// OriginNames is the origin country's name in every site language, so that
 	// a visitor finds it by typing the name in their own language.
@@ -43,21 +43,6 @@ func faceFields() []string {
 // facetFields lists the attributes the gallery filters on and counts.
 func facetFields() []string {
 	return []string{"gender", "age_group", "origin", "seeking"}
-}
-
-// Genders returns the gender values a Face may carry.
-func Genders() []string { return []string{"female", "male", "other"} }
-
-// AgeGroups returns the age groups a Face may carry. Seekers are 15 or older.
-func AgeGroups() []string { return []string{"15-17", "18-29", "30-44", "45-59", "60+"} }
-
-// Relationships returns the relationship codes a Face may be seeking.
-func Relationships() []string {
-	return []string{
-		"mother", "father", "son", "daughter", "brother", "sister",
-		"husband", "wife", "grandparent", "grandchild", "uncle-aunt",
-		"nephew-niece", "cousin", "other",
-	}
 }
 
 // Settings limits.

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/familylinks/familylinks/content/vocab"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -44,10 +44,10 @@ func (e *QueryError) Unwrap() error { return ErrBadQuery }
 // do not filter.
 type FaceQuery struct {
 	Text     string // free text: origin names, relationship words, a reference
-	Gender   string // one of Genders()
-	AgeGroup string // one of AgeGroups()
+	Gender   string // a code of vocab.Genders
+	AgeGroup string // a code of vocab.AgeGroups
 	Origin   string // ISO 3166-1 alpha-2, lower case
-	Seeking  string // one of Relationships()
+	Seeking  string // a code of vocab.Relationships
 	Page     int    // 1-based; 0 means 1
 	PerPage  int    // 0 means DefaultPerPage; above MaxPerPage means MaxPerPage
 }
@@ -137,16 +137,16 @@ func faceRequest(q FaceQuery) (*meilisearch.SearchRequest, error) {
 		filter = append(filter, attr+" = "+strconv.Quote(value))
 		return nil
 	}
-	if err := add("gender", q.Gender, slices.Contains(Genders(), q.Gender)); err != nil {
+	if err := add("gender", q.Gender, vocab.Genders.Has(q.Gender)); err != nil {
 		return nil, err
 	}
-	if err := add("age_group", q.AgeGroup, slices.Contains(AgeGroups(), q.AgeGroup)); err != nil {
+	if err := add("age_group", q.AgeGroup, vocab.AgeGroups.Has(q.AgeGroup)); err != nil {
 		return nil, err
 	}
 	if err := add("origin", q.Origin, originPattern.MatchString(q.Origin)); err != nil {
 		return nil, err
 	}
-	if err := add("seeking", q.Seeking, slices.Contains(Relationships(), q.Seeking)); err != nil {
+	if err := add("seeking", q.Seeking, vocab.Relationships.Has(q.Seeking)); err != nil {
 		return nil, err
 	}
 

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"github.com/familylinks/familylinks/content/vocab"
 	"strings"
 	"time"
 
@@ -104,11 +105,11 @@ func (h *Handler) render(c *fiber.Ctx, status int, f Form, errs map[string]Field
 	for _, l := range h.kit.Catalog.Languages() {
 		p.Languages = append(p.Languages, Option{Value: l.Code, Label: l.Name, Selected: l.Code == f.Lang})
 	}
-	for _, r := range Relationships() {
-		p.Relationships = append(p.Relationships, Option{Value: r, Label: tr.T(relMessage(r)), Selected: r == f.Relationship})
+	for _, r := range vocab.Relationships {
+		p.Relationships = append(p.Relationships, Option{Value: r.Code, Label: tr.T(r.Message), Selected: r.Code == f.Relationship})
 	}
-	for _, r := range Circumstances() {
-		p.Circumstances = append(p.Circumstances, Option{Value: r, Label: tr.T(circMessage(r)), Selected: r == f.Circumstance})
+	for _, r := range vocab.Circumstances {
+		p.Circumstances = append(p.Circumstances, Option{Value: r.Code, Label: tr.T(r.Message), Selected: r.Code == f.Circumstance})
 	}
 	b, err := h.kit.Views.Execute("contact/form", p)
 	if err != nil {
@@ -303,21 +304,6 @@ func NewReference() string {
 	}
 	return sb.String()
 }
-
-// RelationshipMessage is the message ID of a relationship word.
-func RelationshipMessage(r string) string { return relMessage(r) }
-
-func relMessage(r string) string {
-	switch r {
-	case "uncle-aunt":
-		return "RelUncleAunt"
-	case "nephew-niece":
-		return "RelNephewNiece"
-	}
-	return "Rel" + strings.ToUpper(r[:1]) + r[1:]
-}
-
-func circMessage(r string) string { return "Circ" + strings.ToUpper(r[:1]) + r[1:] }
 
 // InfoFormData is what a photo page needs to show the "Do you have
 // information?" form, which posts to the contact form.

@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"github.com/familylinks/familylinks/content/vocab"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -20,17 +21,6 @@ const (
 	MaxEmail   = 254
 	MaxMessage = 5000
 )
-
-// Relationships are the relationship codes the form offers, in order.
-func Relationships() []string {
-	return []string{"mother", "father", "son", "daughter", "brother", "sister", "husband", "wife",
-		"grandparent", "grandchild", "uncle-aunt", "nephew-niece", "cousin", "other"}
-}
-
-// Circumstances are what may have separated a family.
-func Circumstances() []string {
-	return []string{"conflict", "disaster", "migration", "detention", "other"}
-}
 
 // Form is what the person typed, kept exactly as typed so that a form
 // with errors comes back whole.
@@ -144,10 +134,10 @@ func (f Form) validate(known, lang func(string) bool) map[string]FieldError {
 	}
 	text("sought_place", f.SoughtPlace, MaxPlace, false, false)
 	text("lost_when", f.LostWhen, MaxWhen, false, false)
-	if !oneOf(f.Relationship, Relationships()) {
+	if !vocab.Relationships.Has(f.Relationship) {
 		errs["relationship"] = FieldError{ID: "ErrChoose"}
 	}
-	if !oneOf(f.Circumstance, Circumstances()) {
+	if !vocab.Circumstances.Has(f.Circumstance) {
 		errs["circumstance"] = FieldError{ID: "ErrChoose"}
 	}
 	text("message", f.Message, MaxMessage, false, true)

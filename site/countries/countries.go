@@ -295,7 +295,7 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 	claimed := map[content.Service]bool{}
 	if s := cn.Society; s.Active() {
 		for _, sc := range s.Services {
-			cl := Claim{Services: b.ServiceTexts(sc.Kinds), Source: h.citation(tr, sc.Sources)}
+			cl := Claim{Services: b.ServiceTexts(serviceCodes(sc.Kinds)), Source: h.citation(tr, sc.Sources)}
 			if sc.Scope != "" {
 				cl.Scope = tr.T(sc.Scope)
 			}
@@ -311,7 +311,7 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 			rest = append(rest, k)
 		}
 	}
-	p.Services = b.ServiceTexts(rest)
+	p.Services = b.ServiceTexts(serviceCodes(rest))
 	var titles []string
 	for _, s := range h.data.SourcesOf(cn) {
 		p.Sources = append(p.Sources, SourceView{Title: s.Title, URL: s.URL, Date: tr.DateString(s.Date)})
@@ -319,6 +319,14 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 	}
 	p.SourceTitles = strings.Join(titles, "; ")
 	return p
+}
+
+func serviceCodes(kinds []content.Service) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = string(k)
+	}
+	return out
 }
 
 // citation names a claim's sources briefly, for a sentence: the first

@@ -7,11 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/familylinks/familylinks/content/vocab"
 	"image/png"
 	"math/rand/v2"
 	"time"
 
-	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/photo"
 	"github.com/familylinks/familylinks/site/store"
@@ -43,7 +43,7 @@ func SeedDemo(ctx context.Context, st *store.Store, keys *crypt.Keyring, n int) 
 		ids[i] = a.ID
 	}
 	origins := []string{"af", "sy", "so", "er", "ua", "sd", "ss", "ye", "iq", "cd", "et", "mm"}
-	rels := search.Relationships()
+	rels := vocab.Relationships.Codes()
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	made := 0
 	for i := 0; i < n; i++ {
@@ -69,7 +69,7 @@ func SeedDemo(ctx context.Context, st *store.Store, keys *crypt.Keyring, n int) 
 		ref := "TTF-" + demoRef(r)
 		kid, sealed := keys.SealAt([]byte("DEMO"), crypt.GalleryCase(ref))
 		e, err := st.CreateGalleryEntry(ctx, store.GalleryEntry{
-			Ref: ref, Society: DemoSociety, Gender: search.Genders()[r.IntN(2)], AgeGroup: search.AgeGroups()[r.IntN(5)],
+			Ref: ref, Society: DemoSociety, Gender: vocab.Genders.Codes()[r.IntN(2)], AgeGroup: vocab.AgeGroups.Codes()[r.IntN(5)],
 			Seeking: seeking, Origin: origins[r.IntN(len(origins))], Languages: []string{},
 			CaseKeyID: kid, CaseSealed: sealed, ConsentDate: time.Now(), ConsentFormVersion: "demo",
 			ConsentRecordedBy: "demo", ReviewDate: time.Now().AddDate(1, 0, 0), CreatedBy: ids[0], Demo: true,

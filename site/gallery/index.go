@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/familylinks/familylinks/content/vocab"
 	"sort"
 
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
-	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/store"
 )
 
@@ -42,7 +42,8 @@ func (x *Indexer) Face(e store.PublicEntry) search.Face {
 		tr := x.Catalog.Translator(l.Code)
 		add(&f.OriginNames, tr.Country(e.Origin))
 		for _, r := range e.Seeking {
-			add(&f.SeekingWords, tr.T(contact.RelationshipMessage(r)))
+			m, _ := vocab.Relationships.Message(r)
+			add(&f.SeekingWords, tr.T(m))
 		}
 	}
 	if f.Languages == nil {

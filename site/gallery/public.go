@@ -3,6 +3,7 @@ package gallery
 import (
 	"context"
 	"errors"
+	"github.com/familylinks/familylinks/content/vocab"
 	"html/template"
 	"maps"
 	"net/url"
@@ -122,7 +123,7 @@ func (h *Public) query(c *fiber.Ctx) (search.FaceQuery, error) {
 	for _, check := range []struct {
 		v   string
 		set []string
-	}{{q.Gender, search.Genders()}, {q.AgeGroup, search.AgeGroups()}, {q.Seeking, search.Relationships()}} {
+	}{{q.Gender, vocab.Genders.Codes()}, {q.AgeGroup, vocab.AgeGroups.Codes()}, {q.Seeking, vocab.Relationships.Codes()}} {
 		if check.v != "" && !slices.Contains(check.set, check.v) {
 			return q, errors.New("gallery: unknown filter value")
 		}
@@ -366,7 +367,8 @@ func (h *Public) card(code string, e store.PublicEntry) Card {
 	tr := h.kit.Catalog.Translator(code)
 	words := make([]string, len(e.Seeking))
 	for i, s := range e.Seeking {
-		words[i] = tr.T(contact.RelationshipMessage(s))
+		m, _ := vocab.Relationships.Message(s)
+		words[i] = tr.T(m)
 	}
 	card := Card{
 		Ref: e.Ref, Demo: e.Demo, Href: "/" + code + "/trace-the-face/" + e.Ref,
@@ -395,9 +397,8 @@ func (h *Public) filters(code string, q search.FaceQuery, facets map[string]map[
 		}
 		return f
 	}
-	genderLabel := func(v string) string { return tr.T("Gender" + strings.ToUpper(v[:1]) + v[1:]) }
-	ageLabel := func(v string) string {
-		return tr.T(map[string]string{"15-17": "Age15to17", "18-29": "Age18to29", "30-44": "Age30to44", "45-59": "Age45to59", "60+": "Age60plus"}[v])
+	label := func(l vocab.List) func(string) string {
+		return func(v string) string { m, _ := l.Message(v); return tr.T(m) }
 	}
 	var origins []string
 	for _, it := range h.sorted(code) {
@@ -405,9 +406,9 @@ func (h *Public) filters(code string, q search.FaceQuery, facets map[string]map[
 	}
 	return []Filter{
 		mk("origin", "GalleryOrigin", "origin", q.Origin, origins, tr.Country),
-		mk("seeking", "GallerySeeking", "seeking", q.Seeking, search.Relationships(), func(v string) string { return tr.T(contact.RelationshipMessage(v)) }),
-		mk("gender", "GalleryGender", "gender", q.Gender, search.Genders(), genderLabel),
-		mk("age", "GalleryAgeGroup", "age_group", q.AgeGroup, search.AgeGroups(), ageLabel),
+		mk("seeking", "GallerySeeking", "seeking", q.Seeking, vocab.Relationships.Codes(), label(vocab.Relationships)),
+		mk("gender", "GalleryGender", "gender", q.Gender, vocab.Genders.Codes(), label(vocab.Genders)),
+		mk("age", "GalleryAgeGroup", "age_group", q.AgeGroup, vocab.AgeGroups.Codes(), label(vocab.AgeGroups)),
 	}
 }
 

@@ -3,7 +3,7 @@
 package pages
 
 import (
-	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
@@ -57,7 +57,7 @@ type FAQPage struct {
 
 func (h *Handler) howWeWork(c *fiber.Ctx) error {
 	return h.serve(c, "/how-we-work", "pages/how-we-work", "HowTitle", func(b web.Base) any {
-		return InfoPage{Base: b, Services: b.ServiceTexts(content.Services())}
+		return InfoPage{Base: b, Services: b.ServiceTexts(vocab.Services.Codes())}
 	})
 }
 

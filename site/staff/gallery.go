@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"github.com/familylinks/familylinks/content/vocab"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/photo"
 	"github.com/familylinks/familylinks/site/store"
@@ -50,7 +50,7 @@ type GalleryFormData struct {
 }
 
 func (h *Handler) galleryFormData(f GalleryForm, errs []string) GalleryFormData {
-	d := GalleryFormData{Form: f, Genders: search.Genders(), AgeGroups: search.AgeGroups(), Relationships: search.Relationships(), Errors: errs}
+	d := GalleryFormData{Form: f, Genders: vocab.Genders.Codes(), AgeGroups: vocab.AgeGroups.Codes(), Relationships: vocab.Relationships.Codes(), Errors: errs}
 	for _, c := range h.data.Countries {
 		d.Countries = append(d.Countries, InboxOption{Code: c.ISO2, Name: c.NameEN})
 	}
@@ -84,17 +84,17 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 		ConsentBy: v("consent_by"), ReviewDate: v("review_date"), Seeking: up.Fields["seeking"]}
 	var errs []string
 	bad := func(msg string) { errs = append(errs, msg) }
-	if !slices.Contains(search.Genders(), f.Gender) {
+	if !vocab.Genders.Has(f.Gender) {
 		bad("Choose a gender.")
 	}
-	if !slices.Contains(search.AgeGroups(), f.AgeGroup) {
+	if !vocab.AgeGroups.Has(f.AgeGroup) {
 		bad("Choose an age group. Only people aged 15 or older can be published.")
 	}
 	if len(f.Seeking) == 0 {
 		bad("Choose at least one relationship sought.")
 	}
 	for _, s := range f.Seeking {
-		if !slices.Contains(search.Relationships(), s) {
+		if !vocab.Relationships.Has(s) {
 			bad("Unknown relationship.")
 			break
 		}

@@ -1,36 +1,23 @@
 package web
 
-import (
-	"strings"
-
-	"github.com/familylinks/familylinks/content"
-)
+import "github.com/familylinks/familylinks/content/vocab"
 
 // ServiceText is a family-links service as a page shows it.
 type ServiceText struct {
-	Kind content.Service
+	Kind string
 	Name string
 	Text string
 }
 
-// ServiceTexts localizes services; their messages are Service{Kind}Name and
-// Service{Kind}Text, with the kind in CamelCase (trace-the-face →
-// ServiceTraceTheFaceName).
-func (b Base) ServiceTexts(kinds []content.Service) []ServiceText {
-	out := make([]ServiceText, len(kinds))
-	for i, k := range kinds {
-		id := "Service" + camel(string(k))
-		out[i] = ServiceText{Kind: k, Name: b.T(id + "Name"), Text: b.T(id + "Text")}
+// ServiceTexts localizes services by their codes (vocab.Services).
+func (b Base) ServiceTexts(codes []string) []ServiceText {
+	out := make([]ServiceText, 0, len(codes))
+	for _, k := range codes {
+		name, ok := vocab.Services.Message(k)
+		if !ok {
+			continue
+		}
+		out = append(out, ServiceText{Kind: k, Name: b.T(name), Text: b.T(vocab.ServiceText(k))})
 	}
 	return out
-}
-
-func camel(s string) string {
-	parts := strings.Split(s, "-")
-	for i, p := range parts {
-		if p != "" {
-			parts[i] = strings.ToUpper(p[:1]) + p[1:]
-		}
-	}
-	return strings.Join(parts, "")
 }

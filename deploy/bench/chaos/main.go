@@ -40,6 +40,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/familylinks/familylinks/content/vocab"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -63,7 +64,6 @@ import (
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/deploy/bench/benchkit"
 	"github.com/familylinks/familylinks/deploy/devstack"
-	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/store"
@@ -917,10 +917,10 @@ func (w *worker) galleryQuery() string {
 	case 1:
 		v.Set("origin", w.pick(origins))
 	case 2:
-		v.Set("seeking", w.pick(search.Relationships()))
-		v.Set("gender", w.pick(search.Genders()))
+		v.Set("seeking", w.pick(vocab.Relationships.Codes()))
+		v.Set("gender", w.pick(vocab.Genders.Codes()))
 	case 3:
-		v.Set("age", w.pick(search.AgeGroups()))
+		v.Set("age", w.pick(vocab.AgeGroups.Codes()))
 		v.Set("origin", w.pick(origins))
 	case 4:
 		v.Set("q", w.pick(texts))
