@@ -204,6 +204,15 @@ func (d *Data) Country(iso2 string) (*Country, bool) {
 	return &d.Countries[i], true
 }
 
+// Codes returns every country's code, in code order.
+func (d *Data) Codes() []string {
+	out := make([]string, len(d.Countries))
+	for i, c := range d.Countries {
+		out[i] = c.ISO2
+	}
+	return out
+}
+
 // Societies counts the countries that have a National Society.
 func (d *Data) Societies() int {
 	n := 0

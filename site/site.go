@@ -71,6 +71,7 @@ func newKit(deps Deps, base string) (*web.Kit, *web.AssetServer, error) {
 		Pages:         &web.Cache{},
 		Assets:        web.Assets{CSS: assets.URL("site.css"), Icon: assets.URL("icon.svg"), Style: template.CSS(assets.Text("site.css"))},
 		Log:           deps.Log,
+		Countries:     web.NewCountryNames(deps.Catalog, deps.Content.Codes()),
 	}, assets, nil
 }
 
@@ -155,7 +156,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if deps.Store != nil {
 		staff.New(kit, deps.Store, deps.Content, deps.Keys, csrf).Register(app) // /staff/…: login, logout, dashboard (before /:lang)
 	}
-	gp := gallery.NewPublic(kit, deps.Content, deps.Store, deps.Search, csrf, nil)
+	gp := gallery.NewPublic(kit, deps.Content, deps.Store, deps.Search, csrf)
 	gp.RegisterMedia(app) // /media/{ref}/{width}.jpg, only while published
 	lang := app.Group("/:lang", kit.LangMiddleware)
 	var active func(context.Context) (map[string]bool, error)
@@ -163,11 +164,10 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		active = deps.Store.ActiveInboxes
 	}
 	ch := countries.New(kit, deps.Content, active)
-	gp.SetSorted(ch.Sorted)
-	ch.Register(lang)                                                                     // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
-	contact.New(kit, deps.Content, deps.Store, deps.Keys, csrf, ch.Sorted).Register(lang) // /{lang}/contact, /{lang}/contact/sent
-	gp.Register(lang)                                                                     // /{lang}/trace-the-face, /{lang}/trace-the-face/{ref}
-	pages.New(kit).Register(lang)                                                         // /{lang}/how-we-work, /privacy, /faq
+	ch.Register(lang)                                                          // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
+	contact.New(kit, deps.Content, deps.Store, deps.Keys, csrf).Register(lang) // /{lang}/contact, /{lang}/contact/sent
+	gp.Register(lang)                                                          // /{lang}/trace-the-face, /{lang}/trace-the-face/{ref}
+	pages.New(kit).Register(lang)                                              // /{lang}/how-we-work, /privacy, /faq
 
 	// Anything else is a localized 404.
 	app.Use(func(c *fiber.Ctx) error { return web.NotFound() })

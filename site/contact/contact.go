@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
-	"github.com/familylinks/familylinks/site/countries"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
@@ -28,18 +27,16 @@ const (
 
 // Handler serves the contact form.
 type Handler struct {
-	kit    *web.Kit
-	data   *content.Data
-	store  *store.Store // nil: the form shows, but cannot be sent
-	keys   *crypt.Keyring
-	csrf   *web.CSRF
-	sorted func(lang string) []countries.Item
+	kit   *web.Kit
+	data  *content.Data
+	store *store.Store // nil: the form shows, but cannot be sent
+	keys  *crypt.Keyring
+	csrf  *web.CSRF
 }
 
-// New returns the contact form's handler; sorted gives the countries in a
-// language's order.
-func New(kit *web.Kit, data *content.Data, st *store.Store, keys *crypt.Keyring, csrf *web.CSRF, sorted func(string) []countries.Item) *Handler {
-	return &Handler{kit: kit, data: data, store: st, keys: keys, csrf: csrf, sorted: sorted}
+// New returns the contact form's handler.
+func New(kit *web.Kit, data *content.Data, st *store.Store, keys *crypt.Keyring, csrf *web.CSRF) *Handler {
+	return &Handler{kit: kit, data: data, store: st, keys: keys, csrf: csrf}
 }
 
 // Register registers the routes under /{lang}.
@@ -50,10 +47,7 @@ func (h *Handler) Register(r fiber.Router) {
 }
 
 // Option is one entry of a select.
-type Option struct {
-	Value, Label string
-	Selected     bool
-}
+type Option = web.Option
 
 // FormPage is the data of the form page.
 type FormPage struct {
@@ -99,9 +93,7 @@ func (h *Handler) render(c *fiber.Ctx, status int, f Form, errs map[string]Field
 			p.ErrorOrder = append(p.ErrorOrder, field)
 		}
 	}
-	for _, it := range h.sorted(lang.Code) {
-		p.Countries = append(p.Countries, Option{Value: it.ISO2, Label: it.Name, Selected: it.ISO2 == f.Residence})
-	}
+	p.Countries = h.kit.Countries.Options(lang.Code, f.Residence)
 	for _, l := range h.kit.Catalog.Languages() {
 		p.Languages = append(p.Languages, Option{Value: l.Code, Label: l.Name, Selected: l.Code == f.Lang})
 	}
@@ -303,23 +295,4 @@ func NewReference() string {
 		sb.WriteByte(referenceAlphabet[x&31])
 	}
 	return sb.String()
-}
-
-// InfoFormData is what a photo page needs to show the "Do you have
-// information?" form, which posts to the contact form.
-type InfoFormData struct {
-	CSRF       string
-	About      string
-	Countries  []Option
-	Languages  []Option
-	MaxMessage int
-}
-
-// NewInfoForm prepares the information form for a photo.
-func NewInfoForm(csrf, about, lang string, sorted []countries.Item) InfoFormData {
-	d := InfoFormData{CSRF: csrf, About: about, MaxMessage: MaxMessage}
-	for _, it := range sorted {
-		d.Countries = append(d.Countries, Option{Value: it.ISO2, Label: it.Name})
-	}
-	return d
 }

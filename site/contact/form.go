@@ -2,6 +2,7 @@ package contact
 
 import (
 	"github.com/familylinks/familylinks/content/vocab"
+	"github.com/familylinks/familylinks/site/web"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -19,7 +20,7 @@ const (
 	MaxPlace   = 200
 	MaxWhen    = 100
 	MaxEmail   = 254
-	MaxMessage = 5000
+	MaxMessage = web.MaxMessage
 )
 
 // Form is what the person typed, kept exactly as typed so that a form

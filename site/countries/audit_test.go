@@ -28,7 +28,7 @@ func auditKit(t *testing.T, fsys fs.FS) (*web.Kit, *content.Data) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &web.Kit{Catalog: cat, BaseURL: "https://familylinks.example", Views: v}, data
+	return &web.Kit{Catalog: cat, BaseURL: "https://familylinks.example", Views: v, Countries: web.NewCountryNames(cat, data.Codes())}, data
 }
 
 // TestAuditPassesAndCounts renders the 229 pages in ten languages and

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,7 +14,6 @@ import (
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/text/collate"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -29,9 +27,8 @@ type Handler struct {
 	kit    *web.Kit
 	data   *content.Data
 	active *activeInboxes
-	// lists holds, per language code, every country sorted the way that
-	// language sorts. collate.Collator is not safe for concurrent use, so
-	// sorting happens once, here, at start-up.
+	// lists holds, per language code, every country in the order of
+	// kit.Countries, with what the filter searches.
 	lists map[string][]Item
 }
 
@@ -44,26 +41,24 @@ type Item struct {
 	fold    string // searchable text: names folded by fold()
 }
 
-// New sorts the countries for every language. active lists the inboxes
-// that receive requests now (nil without a database): the country page
-// names who will receive a request sent from there.
+// New lists the countries for every language, in the kit's order. active
+// lists the inboxes that receive requests now (nil without a database):
+// the country page names who will receive a request sent from there.
 func New(kit *web.Kit, data *content.Data, active func(context.Context) (map[string]bool, error)) *Handler {
 	h := &Handler{kit: kit, data: data, lists: map[string][]Item{}, active: &activeInboxes{load: active}}
 	for _, l := range kit.Catalog.Languages() {
-		tr := kit.Catalog.Translator(l.Code)
-		items := make([]Item, 0, len(data.Countries))
-		for _, c := range data.Countries {
-			it := Item{ISO2: c.ISO2, Name: tr.Country(c.ISO2), Region: c.Region}
+		var items []Item
+		for _, cn := range kit.Countries.Sorted(l.Code) {
+			c, _ := data.Country(cn.ISO2)
+			it := Item{ISO2: c.ISO2, Name: cn.Name, Region: c.Region}
 			parts := []string{it.Name, c.NameEN, c.ISO2}
-			if hc, ok := data.Helper(&c); ok {
+			if hc, ok := data.Helper(c); ok {
 				it.Society = hc.Society.Name(l.Code)
 				parts = append(parts, it.Society, hc.Society.NameEN, hc.Society.NameLocal)
 			}
 			it.fold = fold(strings.Join(parts, "\x00"))
 			items = append(items, it)
 		}
-		col := collate.New(l.Tag, collate.Loose)
-		sort.SliceStable(items, func(i, j int) bool { return col.CompareString(items[i].Name, items[j].Name) < 0 })
 		h.lists[l.Code] = items
 	}
 	return h
@@ -75,9 +70,6 @@ func (h *Handler) Register(r fiber.Router) {
 	r.Get("/countries", h.index)      // every country by region; ?q= filters, ?country= jumps
 	r.Get("/countries/:iso2", h.show) // one country: its Society, services, the ICRC
 }
-
-// Sorted returns the countries in a language's order.
-func (h *Handler) Sorted(code string) []Item { return h.lists[code] }
 
 // HomePage is the data of the home page.
 type HomePage struct {

@@ -10,7 +10,6 @@ import (
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
-	"github.com/familylinks/familylinks/site/countries"
 	"github.com/familylinks/familylinks/site/keytest"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/views"
@@ -32,8 +31,8 @@ func listPage(t *testing.T) (*Public, *ListPage, []cardKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kit := &web.Kit{Catalog: cat, BaseURL: "https://familylinks.example", Views: v}
-	h := NewPublic(kit, data, nil, nil, nil, countries.New(kit, data, nil).Sorted)
+	kit := &web.Kit{Catalog: cat, BaseURL: "https://familylinks.example", Views: v, Countries: web.NewCountryNames(cat, data.Codes())}
+	h := NewPublic(kit, data, nil, nil, nil)
 	q := search.FaceQuery{Origin: "af", Seeking: "mother", Page: 2, PerPage: 24}
 	facets := map[string]map[string]int64{"origin": {"af": 30}, "seeking": {"mother": 30, "brother": 4}, "gender": {"female": 20, "male": 10}, "age_group": {"30-44": 30}}
 	ar, _ := cat.Lookup("ar")

@@ -14,8 +14,6 @@ import (
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/search"
-	"github.com/familylinks/familylinks/site/contact"
-	"github.com/familylinks/familylinks/site/countries"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
@@ -40,7 +38,6 @@ type Public struct {
 	store  *store.Store
 	search *search.Client // nil: PostgreSQL answers alone
 	csrf   *web.CSRF
-	sorted func(lang string) []countries.Item
 	cards  *web.Memo[cardKey, template.HTML] // rendered cards
 	// recent holds each search's hits as last found: the refs checked in
 	// PostgreSQL while Meilisearch answers the same search again.
@@ -49,14 +46,11 @@ type Public struct {
 }
 
 // NewPublic returns the public gallery's handler.
-func NewPublic(kit *web.Kit, data *content.Data, st *store.Store, sc *search.Client, csrf *web.CSRF, sorted func(string) []countries.Item) *Public {
-	return &Public{kit: kit, data: data, store: st, search: sc, csrf: csrf, sorted: sorted,
+func NewPublic(kit *web.Kit, data *content.Data, st *store.Store, sc *search.Client, csrf *web.CSRF) *Public {
+	return &Public{kit: kit, data: data, store: st, search: sc, csrf: csrf,
 		cards: web.NewMemo[cardKey, template.HTML](maxCards), recent: web.NewMemo[search.FaceQuery, []string](maxSearches),
 		pages: web.NewMemo[string, []byte](maxPages)}
 }
-
-// SetSorted gives the handler the countries in each language's order.
-func (h *Public) SetSorted(sorted func(string) []countries.Item) { h.sorted = sorted }
 
 // Register registers the routes under /{lang}.
 func (h *Public) Register(r fiber.Router) {
@@ -401,7 +395,7 @@ func (h *Public) filters(code string, q search.FaceQuery, facets map[string]map[
 		return func(v string) string { m, _ := l.Message(v); return tr.T(m) }
 	}
 	var origins []string
-	for _, it := range h.sorted(code) {
+	for _, it := range h.kit.Countries.Sorted(code) {
 		origins = append(origins, it.ISO2)
 	}
 	return []Filter{
@@ -419,7 +413,7 @@ type ShowPage struct {
 	Large     string
 	Speaks    string
 	Published string
-	Form      contact.InfoFormData
+	Form      web.InfoForm
 }
 
 // ErrPhotoGone is the answer for a photo that is not published: withdrawn,
@@ -462,10 +456,7 @@ func (h *Public) show(c *fiber.Ctx) error {
 		}
 		p.Speaks = tr.T("PhotoSpeaks", "List", strings.Join(list, ", "))
 	}
-	p.Form = contact.NewInfoForm(h.csrf.Token(c), e.Ref, lang.Code, h.sorted(lang.Code))
-	for _, l := range h.kit.Catalog.Languages() {
-		p.Form.Languages = append(p.Form.Languages, contact.Option{Value: l.Code, Label: l.Name, Selected: l.Code == lang.Code})
-	}
+	p.Form = h.kit.NewInfoForm(h.csrf.Token(c), e.Ref, lang.Code)
 	return web.RenderCompressed(c, h.kit.Views, "gallery/show", p)
 }
 

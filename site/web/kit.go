@@ -25,6 +25,8 @@ type Kit struct {
 	Pages         *Cache
 	Assets        Assets
 	Log           *slog.Logger
+	// Countries are the countries the site covers, sorted per language.
+	Countries *CountryNames
 }
 
 // Alternate is one hreflang alternate of a page.
