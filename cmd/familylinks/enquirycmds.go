@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -40,7 +39,11 @@ func routesCmd(w io.Writer) error {
 	}
 	active := func(string) bool { return true }
 	note := "no DATABASE_URL: every Society inbox is assumed active"
-	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
+	cfg, err := mustConfig()
+	if err != nil {
+		return err
+	}
+	if dsn := cfg.DatabaseURL; dsn != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		st, err := store.Open(ctx, dsn)
@@ -70,7 +73,11 @@ func routesCmd(w io.Writer) error {
 
 // rekeyCmd re-encrypts every sealed value under the current key.
 func rekeyCmd(w io.Writer) error {
-	keys, err := keyring()
+	cfg, err := mustConfig()
+	if err != nil {
+		return err
+	}
+	keys, err := keyring(cfg)
 	if err != nil {
 		return err
 	}
@@ -98,14 +105,11 @@ func rekeyCmd(w io.Writer) error {
 // purgeCmd deletes the personal data of enquiries closed longer ago than
 // the retention period.
 func purgeCmd(w io.Writer) error {
-	days := 365
-	if v := os.Getenv("FAMILYLINKS_RETENTION_DAYS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return fmt.Errorf("purge: FAMILYLINKS_RETENTION_DAYS=%q is not a number of days", v)
-		}
-		days = n
+	cfg, err := mustConfig()
+	if err != nil {
+		return fmt.Errorf("purge: %w", err)
 	}
+	days := cfg.RetentionDays
 	return withStore("purge", func(ctx context.Context, st *store.Store) error {
 		cutoff := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
 		n, err := st.PurgeClosed(ctx, cutoff)
@@ -125,7 +129,11 @@ func purgeCmd(w io.Writer) error {
 // indexCmd rebuilds the gallery index (reindex) or compares it with
 // PostgreSQL (check-index, non-zero when they differ).
 func indexCmd(checkOnly bool, w io.Writer, log *slog.Logger) error {
-	dsn, mu := os.Getenv("DATABASE_URL"), os.Getenv("MEILI_URL")
+	cfg, err := mustConfig()
+	if err != nil {
+		return err
+	}
+	dsn, mu := cfg.DatabaseURL, cfg.MeiliURL
 	if dsn == "" || mu == "" {
 		return errors.New("DATABASE_URL and MEILI_URL must both be set")
 	}
@@ -135,7 +143,7 @@ func indexCmd(checkOnly bool, w io.Writer, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	sc, err := searchClient(mu)
+	sc, err := searchClient(cfg)
 	if err != nil {
 		return err
 	}
@@ -182,7 +190,11 @@ func seedDemoCmd(args []string, w io.Writer) error {
 		}
 		n = v
 	}
-	keys, err := keyring()
+	cfg, err := mustConfig()
+	if err != nil {
+		return err
+	}
+	keys, err := keyring(cfg)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -56,28 +55,10 @@ Usage:
   familylinks reindex               rebuild the Trace the Face index from PostgreSQL, with no downtime
   familylinks check-index           report differences between the index and PostgreSQL
   familylinks testenv -- CMD ...    run CMD with a throw-away PostgreSQL and Meilisearch (make test)
+  familylinks env [--names]         list the environment variables familylinks reads, their defaults
+                                    and what they do (--names: the names only)
 
-Environment:
-  DATABASE_URL                 PostgreSQL (postgres://…); the back office needs it
-  MEILI_URL, MEILI_API_KEY     Meilisearch; without it search is reported down in /readyz
-  FAMILYLINKS_INDEX_PREFIX     prefix of the Meilisearch index names (default none), so that
-                               several sites or test runs can share one Meilisearch
-  FAMILYLINKS_ADDR             listen address (default 127.0.0.1:8080)
-  FAMILYLINKS_BASE_URL         public origin for canonical links (default http://ADDR)
-  FAMILYLINKS_TRUSTED_PROXIES  comma-separated proxy IPs or CIDRs whose X-Real-IP is trusted
-                               (default none: the peer's address is the client's)
-  FAMILYLINKS_DATA_KEY         keyring sealing personal data: id:base64key[,older…]; required with DATABASE_URL
-  FAMILYLINKS_CSRF_KEY         base64 of at least 32 bytes signing CSRF tokens, the same on every replica;
-                               required with DATABASE_URL
-  FAMILYLINKS_SMTP_URL         smtp://…?from=… for inbox notifications; unset: notifications are logged
-  FAMILYLINKS_RETENTION_DAYS   days personal data of closed enquiries is kept (default 365)
-  FAMILYLINKS_AUDIT_ADDRESS_DAYS
-                               days the audit log keeps staff's client addresses (default 90)
-  FAMILYLINKS_AUTO_MIGRATE     true: serve applies migrations at start-up
-  FAMILYLINKS_LOG_LEVEL        debug, info, warn or error (default info)
-
-Run from a checkout while "familylinks dev" is up, every command finds the local
-stack through var/dev.env.
+Environment: familylinks env lists every variable, its default and what it does.
 `
 
 func main() {
@@ -85,7 +66,13 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	log := newLogger(os.Stderr, os.Getenv("FAMILYLINKS_LOG_LEVEL"))
+	// Each command reads its configuration again when it runs (dev sets
+	// variables first); here only the log level.
+	cfg, cfgErr := mustConfig()
+	log := newLogger(os.Stderr, cfg.LogLevel)
+	if cfgErr != nil {
+		log.Warn("configuration", "err", cfgErr)
+	}
 	// serve reads only its environment; in a developer build the other
 	// commands also find a running `familylinks dev` (var/dev.env).
 	if os.Args[1] != "serve" && os.Args[1] != "dev" {
@@ -117,6 +104,8 @@ func main() {
 		err = indexCmd(false, os.Stdout, log)
 	case "check-index":
 		err = indexCmd(true, os.Stdout, log)
+	case "env":
+		err = envCmd(os.Stdout, os.Args[2:])
 	case "check":
 		err = check(os.Stdout, log, os.Args[2:])
 	case "help", "-h", "--help":
@@ -142,13 +131,6 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-func env(key, def string) string {
-	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
-		return v
-	}
-	return def
 }
 
 // load reads and validates the content and the catalogues.
@@ -232,10 +214,15 @@ const defaultMemoryLimit = 256 << 20
 
 func serve(log *slog.Logger) error {
 	start := time.Now()
-	if os.Getenv("GOMEMLIMIT") == "" {
+	// Read here, not in main: `dev` sets the variables just before.
+	cfg, err := mustConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.MemLimit == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	addr := env("FAMILYLINKS_ADDR", "127.0.0.1:8080")
+	addr := cfg.Addr
 	data, cat, err := load(log)
 	if err != nil {
 		return err
@@ -249,27 +236,27 @@ func serve(log *slog.Logger) error {
 	defer stop()
 
 	deps := site.Deps{Content: data, Catalog: cat, Log: log}
-	if dsn := os.Getenv("DATABASE_URL"); dsn != "" {
+	if dsn := cfg.DatabaseURL; dsn != "" {
 		st, err := openStore(ctx, dsn)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		if env("FAMILYLINKS_AUTO_MIGRATE", "") == "true" {
+		if cfg.AutoMigrate {
 			if err := st.Migrate(ctx); err != nil {
 				return err
 			}
 		}
 		deps.Store = st
-		if deps.Keys, err = keyring(); err != nil {
+		if deps.Keys, err = keyring(cfg); err != nil {
 			return err
 		}
 		setHitSecret(st, deps.Keys)
-		if deps.CSRFKey, err = csrfKey(); err != nil {
+		if deps.CSRFKey, err = csrfKey(cfg); err != nil {
 			return err
 		}
 		// `familylinks dev` asks for a living gallery on an empty database.
-		if env("FAMILYLINKS_SEED_DEMO", "") == "true" {
+		if cfg.SeedDemo {
 			if n, err := st.GalleryCount(ctx); err == nil && n == 0 {
 				made, err := gallery.SeedDemo(ctx, st, deps.Keys, 24)
 				if err != nil {
@@ -281,26 +268,25 @@ func serve(log *slog.Logger) error {
 	} else {
 		log.Warn("DATABASE_URL is not set: the back office is off and /readyz reports PostgreSQL missing")
 	}
-	if u := os.Getenv("MEILI_URL"); u != "" {
-		sc, err := search.New(search.Config{URL: u, APIKey: os.Getenv("MEILI_API_KEY"), SearchKey: os.Getenv("MEILI_SEARCH_KEY"),
-			Prefix: os.Getenv("FAMILYLINKS_INDEX_PREFIX")})
+	if u := cfg.MeiliURL; u != "" {
+		sc, err := search.New(search.Config{URL: u, APIKey: cfg.MeiliAPIKey, SearchKey: cfg.MeiliSearchKey, Prefix: cfg.IndexPrefix})
 		if err != nil {
 			return err
 		}
 		deps.Search = sc
 		// Meilisearch may still be starting, or down: the site serves
 		// without it and keeps trying to apply the index settings.
-		go ensureIndex(ctx, sc, log)
+		go ensureIndex(ctx, sc, cfg.MeiliSearchKey == "", log)
 	} else {
 		log.Warn("MEILI_URL is not set: search is off and /readyz reports Meilisearch missing")
 	}
 
-	proxies, err := trustedProxies(os.Getenv("FAMILYLINKS_TRUSTED_PROXIES"))
+	proxies, err := trustedProxies(cfg.TrustedProxies)
 	if err != nil {
 		return err
 	}
 	app, err := site.New(site.Config{
-		BaseURL:        env("FAMILYLINKS_BASE_URL", "http://"+addr),
+		BaseURL:        cfg.BaseURL,
 		TrustedProxies: proxies,
 	}, deps)
 	if err != nil {
@@ -308,11 +294,11 @@ func serve(log *slog.Logger) error {
 	}
 	workerDone := make(chan struct{})
 	if deps.Store != nil {
-		mailer, err := notify.New(os.Getenv("FAMILYLINKS_SMTP_URL"), log)
+		mailer, err := notify.New(cfg.SMTPURL, log)
 		if err != nil {
 			return err
 		}
-		base := strings.TrimSuffix(env("FAMILYLINKS_BASE_URL", "http://"+addr), "/")
+		base := strings.TrimSuffix(cfg.BaseURL, "/")
 		handlers := map[string]store.OutboxHandler{
 			store.TopicEnquiryNotify: contact.NotifyHandler(data, deps.Store, mailer, base, log),
 		}
@@ -322,7 +308,7 @@ func serve(log *slog.Logger) error {
 			}
 		}
 		w := &store.Worker{Store: deps.Store, Log: log, Handlers: handlers}
-		cleanupDone, err := startCleanup(ctx, deps.Store, log)
+		cleanupDone, err := startCleanup(ctx, deps.Store, cfg.AuditAddrDays, log)
 		if err != nil {
 			return err
 		}
@@ -354,13 +340,13 @@ func serve(log *slog.Logger) error {
 // searchClient is the Meilisearch client of the operator's commands
 // (reindex, check-index), which may search with MEILI_API_KEY; the site
 // itself never does (serve).
-func searchClient(url string) (*search.Client, error) {
-	return search.New(search.Config{URL: url, APIKey: os.Getenv("MEILI_API_KEY"), SearchWithAPIKey: true, Prefix: os.Getenv("FAMILYLINKS_INDEX_PREFIX")})
+func searchClient(cfg Config) (*search.Client, error) {
+	return search.New(search.Config{URL: cfg.MeiliURL, APIKey: cfg.MeiliAPIKey, SearchWithAPIKey: true, Prefix: cfg.IndexPrefix})
 }
 
 // keyring reads FAMILYLINKS_DATA_KEY, which seals personal data.
-func keyring() (*crypt.Keyring, error) {
-	v := os.Getenv(crypt.EnvVar)
+func keyring(cfg Config) (*crypt.Keyring, error) {
+	v := cfg.DataKey
 	if v == "" {
 		return nil, fmt.Errorf("%s is not set: it seals personal data at rest (format id:base64-32-bytes; `familylinks keygen` makes one)", crypt.EnvVar)
 	}
@@ -372,8 +358,8 @@ const EnvCSRFKey = "FAMILYLINKS_CSRF_KEY"
 
 // csrfKey reads FAMILYLINKS_CSRF_KEY: at least 32 bytes, base64-encoded,
 // the same on every replica.
-func csrfKey() ([]byte, error) {
-	v := strings.TrimSpace(os.Getenv("FAMILYLINKS_CSRF_KEY"))
+func csrfKey(cfg Config) ([]byte, error) {
+	v := cfg.CSRFKey
 	if v == "" {
 		return nil, fmt.Errorf("%s is not set: it signs the forms' CSRF tokens, the same on every replica (`familylinks keygen --csrf` makes one)", EnvCSRFKey)
 	}
@@ -402,11 +388,11 @@ func openStore(ctx context.Context, dsn string) (*store.Store, error) {
 
 // ensureIndex applies the search settings, retrying with backoff until it
 // succeeds or the server stops.
-func ensureIndex(ctx context.Context, sc *search.Client, log *slog.Logger) {
+func ensureIndex(ctx context.Context, sc *search.Client, makeSearchKey bool, log *slog.Logger) {
 	delay := time.Second
 	for {
 		err := sc.EnsureFaces(ctx)
-		if err == nil && os.Getenv("MEILI_SEARCH_KEY") == "" {
+		if err == nil && makeSearchKey {
 			// No search-only key given: make one with MEILI_API_KEY, which
 			// works only with the master key (as in `make run` and tests).
 			// Until there is one the gallery answers from PostgreSQL.
@@ -444,7 +430,11 @@ func migrateCmd(log *slog.Logger) error {
 
 // withStore runs a command's work against DATABASE_URL.
 func withStore(cmd string, fn func(ctx context.Context, st *store.Store) error) error {
-	dsn := os.Getenv("DATABASE_URL")
+	cfg, err := mustConfig()
+	if err != nil {
+		return err
+	}
+	dsn := cfg.DatabaseURL
 	if dsn == "" {
 		return fmt.Errorf("%s: DATABASE_URL is not set", cmd)
 	}
@@ -490,15 +480,8 @@ func setHitSecret(st *store.Store, keys *crypt.Keyring) {
 // sessions, handled outbox messages, audit addresses past
 // FAMILYLINKS_AUDIT_ADDRESS_DAYS) beside the outbox worker until ctx
 // ends; the channel closes when it has stopped.
-func startCleanup(ctx context.Context, st *store.Store, log *slog.Logger) (<-chan struct{}, error) {
-	c := &store.Cleanup{Store: st, Log: log}
-	if v := env("FAMILYLINKS_AUDIT_ADDRESS_DAYS", ""); v != "" {
-		days, err := strconv.Atoi(v)
-		if err != nil || days < 1 {
-			return nil, fmt.Errorf("FAMILYLINKS_AUDIT_ADDRESS_DAYS: %q is not a number of days (at least 1)", v)
-		}
-		c.AuditAddressKeep = time.Duration(days) * 24 * time.Hour
-	}
+func startCleanup(ctx context.Context, st *store.Store, auditAddrDays int, log *slog.Logger) (<-chan struct{}, error) {
+	c := &store.Cleanup{Store: st, Log: log, AuditAddressKeep: time.Duration(auditAddrDays) * 24 * time.Hour}
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 	return done, nil

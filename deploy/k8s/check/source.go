@@ -2,13 +2,10 @@ package check
 
 import (
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -18,7 +15,7 @@ import (
 // repository: the variables the binary reads, the routes the probes hit and
 // the images of deploy/compose.yaml.
 type Code struct {
-	Env           map[string]bool // environment variables cmd/familylinks reads
+	Env           map[string]bool // environment variables familylinks reads (familylinks env --names)
 	Routes        map[string]bool // paths site/meta registers with r.Get
 	ComposeImages map[string]string
 }
@@ -26,15 +23,19 @@ type Code struct {
 // ReadCode reads root, the repository root.
 func ReadCode(root string) (*Code, error) {
 	c := &Code{Env: map[string]bool{}, Routes: map[string]bool{}, ComposeImages: map[string]string{}}
-	consts, err := stringConsts(filepath.Join(root, "site", "crypt"))
+	// Ask the typed configuration which variables exist, rather than read
+	// the code: `familylinks env --names`, built from the release sources.
+	cmd := exec.Command("go", "run", "./cmd/familylinks", "env", "--names")
+	cmd.Dir = root
+	out, err := cmd.Output()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("familylinks env --names: %w", err)
 	}
-	if err := c.readEnv(filepath.Join(root, "cmd", "familylinks"), consts); err != nil {
-		return nil, err
+	for _, name := range strings.Fields(string(out)) {
+		c.Env[name] = true
 	}
 	if len(c.Env) == 0 {
-		return nil, fmt.Errorf("no os.Getenv call found in cmd/familylinks: has the code moved?")
+		return nil, fmt.Errorf("familylinks env --names listed no variable")
 	}
 	meta, err := os.ReadFile(filepath.Join(root, "site", "meta", "meta.go"))
 	if err != nil {
@@ -66,97 +67,6 @@ func ReadCode(root string) (*Code, error) {
 		}
 	}
 	return c, nil
-}
-
-// readEnv collects the first argument of os.Getenv, os.LookupEnv and the
-// command's env(key, default) helper: a string literal, or a string constant
-// of site/crypt (crypt.EnvVar).
-func (c *Code) readEnv(dir string, consts map[string]string) error {
-	fset := token.NewFileSet()
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		return err
-	}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			return err
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) == 0 {
-				return true
-			}
-			switch fn := call.Fun.(type) {
-			case *ast.SelectorExpr:
-				pkg, ok := fn.X.(*ast.Ident)
-				if !ok || pkg.Name != "os" || (fn.Sel.Name != "Getenv" && fn.Sel.Name != "LookupEnv") {
-					return true
-				}
-			case *ast.Ident:
-				if fn.Name != "env" {
-					return true
-				}
-			default:
-				return true
-			}
-			switch a := call.Args[0].(type) {
-			case *ast.BasicLit:
-				if s, err := strconv.Unquote(a.Value); err == nil {
-					c.Env[s] = true
-				}
-			case *ast.SelectorExpr:
-				if pkg, ok := a.X.(*ast.Ident); ok && pkg.Name == "crypt" {
-					if v, ok := consts[a.Sel.Name]; ok {
-						c.Env[v] = true
-					}
-				}
-			}
-			return true
-		})
-	}
-	return nil
-}
-
-// stringConsts returns the string constants declared in a package's
-// non-test files.
-func stringConsts(dir string) (map[string]string, error) {
-	out := map[string]string{}
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		return nil, err
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range g.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, id := range vs.Names {
-					if i < len(vs.Values) {
-						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-							s, _ := strconv.Unquote(lit.Value)
-							out[id.Name] = s
-						}
-					}
-				}
-			}
-		}
-	}
-	return out, nil
 }
 
 // EnvNames lists the variables, sorted, for messages.
