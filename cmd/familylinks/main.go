@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -57,6 +58,7 @@ Usage:
   familylinks testenv -- CMD ...    run CMD with a throw-away PostgreSQL and Meilisearch (make test)
   familylinks env [--names]         list the environment variables familylinks reads, their defaults
                                     and what they do (--names: the names only)
+  familylinks paths                 list the paths the site answers GET on, as its router has them
 
 Environment: familylinks env lists every variable, its default and what it does.
 `
@@ -106,6 +108,8 @@ func main() {
 		err = indexCmd(true, os.Stdout, log)
 	case "env":
 		err = envCmd(os.Stdout, os.Args[2:])
+	case "paths":
+		err = pathsCmd(os.Stdout, log)
 	case "check":
 		err = check(os.Stdout, log, os.Args[2:])
 	case "help", "-h", "--help":
@@ -485,4 +489,30 @@ func startCleanup(ctx context.Context, st *store.Store, auditAddrDays int, log *
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 	return done, nil
+}
+
+// pathsCmd prints every path the router registers for GET, sorted: what
+// probes and proxies may point at (the Kubernetes check reads it).
+func pathsCmd(w io.Writer, log *slog.Logger) error {
+	data, cat, err := load(log)
+	if err != nil {
+		return err
+	}
+	app, err := site.New(site.Config{BaseURL: "http://localhost"}, site.Deps{Content: data, Catalog: cat, Log: log})
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	var paths []string
+	for _, r := range app.GetRoutes(true) {
+		if r.Method == "GET" && !seen[r.Path] {
+			seen[r.Path] = true
+			paths = append(paths, r.Path)
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		fmt.Fprintln(w, p)
+	}
+	return nil
 }

@@ -80,12 +80,12 @@ func TestCodeIsRead(t *testing.T) {
 	c := code(t)
 	for _, v := range []string{"DATABASE_URL", "MEILI_URL", "MEILI_API_KEY", "FAMILYLINKS_DATA_KEY", "FAMILYLINKS_TRUSTED_PROXIES", "FAMILYLINKS_RETENTION_DAYS"} {
 		if !c.Env[v] {
-			t.Errorf("the binary's variables, as read from cmd/familylinks, lack %s: %v", v, c.EnvNames())
+			t.Errorf("the binary's variables (familylinks env --names) lack %s: %v", v, c.EnvNames())
 		}
 	}
 	for _, r := range []string{"/healthz", "/readyz", "/metrics"} {
 		if !c.Routes[r] {
-			t.Errorf("route %s not found in site/meta/meta.go", r)
+			t.Errorf("route %s not among familylinks paths", r)
 		}
 	}
 	if c.ComposeImages["meilisearch"] == "" || c.ComposeImages["postgres"] == "" {

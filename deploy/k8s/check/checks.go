@@ -673,7 +673,7 @@ func (c *checker) probe(d *Doc, which string, pr *corev1.Probe, path string, por
 		c.p.add(d, "%s: path %q, want %q", which, pr.HTTPGet.Path, path)
 	}
 	if !c.code.Routes[pr.HTTPGet.Path] {
-		c.p.add(d, "%s: the site registers no route %q (site/meta/meta.go)", which, pr.HTTPGet.Path)
+		c.p.add(d, "%s: the site registers no route %q (familylinks paths)", which, pr.HTTPGet.Path)
 	}
 	if name := pr.HTTPGet.Port.StrVal; name != "" {
 		if _, ok := ports[name]; !ok {

@@ -16,7 +16,7 @@ import (
 // the images of deploy/compose.yaml.
 type Code struct {
 	Env           map[string]bool // environment variables familylinks reads (familylinks env --names)
-	Routes        map[string]bool // paths site/meta registers with r.Get
+	Routes        map[string]bool // paths the router answers GET on (familylinks paths)
 	ComposeImages map[string]string
 }
 
@@ -37,17 +37,14 @@ func ReadCode(root string) (*Code, error) {
 	if len(c.Env) == 0 {
 		return nil, fmt.Errorf("familylinks env --names listed no variable")
 	}
-	meta, err := os.ReadFile(filepath.Join(root, "site", "meta", "meta.go"))
-	if err != nil {
-		return nil, err
+	// And the router which paths it answers: `familylinks paths`.
+	cmd = exec.Command("go", "run", "./cmd/familylinks", "paths")
+	cmd.Dir = root
+	if out, err = cmd.Output(); err != nil {
+		return nil, fmt.Errorf("familylinks paths: %w", err)
 	}
-	for _, line := range strings.Split(string(meta), "\n") {
-		line = strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(line, `r.Get("`); ok {
-			if p, _, ok := strings.Cut(rest, `"`); ok {
-				c.Routes[p] = true
-			}
-		}
+	for _, p := range strings.Fields(string(out)) {
+		c.Routes[p] = true
 	}
 	raw, err := os.ReadFile(filepath.Join(root, "deploy", "compose.yaml"))
 	if err != nil {
