@@ -1,0 +1,87 @@
+package cards
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var langs = []string{"en", "fr", "es", "ar", "prs", "ps", "so", "ru", "uk", "ti"}
+
+// TestPhonesBecomeE164: numbers typed the way people write them become
+// E.164; a national number takes the Society's country.
+func TestPhonesBecomeE164(t *testing.T) {
+	for _, tt := range []struct{ country, typed, want string }{
+		{"de", "030 85404-0", "+4930854040"},
+		{"de", "+49 (0)30 85404 0", "+4930854040"},
+		{"ch", "+41 22 730 21 11", "+41227302111"},
+		{"pa", "315-1388", "+5073151388"},
+		{"so", "+252 61 1234567", "+252611234567"},
+	} {
+		c, errs := Validate(Card{Phones: []Phone{{Number: tt.typed, Voice: true}}}, tt.country, langs)
+		if errs != nil || c.Phones[0].Number != tt.want {
+			t.Errorf("%s %q: %q %v, want %q", tt.country, tt.typed, c.Phones[0].Number, errs, tt.want)
+		}
+	}
+}
+
+// TestValidateNamesEveryProblemAndKeepsInput: each bad field is named,
+// and what was typed comes back as typed.
+func TestValidateNamesEveryProblemAndKeepsInput(t *testing.T) {
+	in := Card{
+		Desk:     map[string]string{"en": "Tracing service", "xx": "?"},
+		Services: []Offer{{Service: "tracing"}, {Service: "teleportation"}, {Service: "tracing"}},
+		Phones:   []Phone{{Number: "call us", Voice: true}, {Number: "+41 22 730 21 11"}},
+		Emails:   []string{"tracing@drk.example", "Ana <ana@drk.example>", "nope"},
+		RFLPage:  "javascript:alert(1)",
+		Form:     "ftp://drk.example/form",
+		Places: []Place{{Name: "", Address: "", TimeZone: "Mars/Olympus", Languages: []string{"ar", "not a tag"},
+			Hours: []Hours{{Day: time.Monday, Open: "09:00", Close: "08:00"}, {Day: 9, Open: "09:00", Close: "17:00"}, {Day: time.Friday, Open: "9", Close: "17:00"}}}},
+		Notes: map[string]string{"ar": strings.Repeat("x", MaxNote+1)},
+	}
+	out, errs := Validate(in, "de", langs)
+	for _, f := range []string{"desk.xx", "services.1.service", "services.2.service", "phones.0.number", "phones.1.use",
+		"emails.1", "emails.2", "rfl_page", "form", "places.0.name", "places.0.address", "places.0.time_zone",
+		"places.0.languages.1", "places.0.hours.0", "places.0.hours.1.day", "places.0.hours.2", "notes.ar"} {
+		if errs[f] == "" {
+			t.Errorf("%s: no error", f)
+		}
+	}
+	if len(errs) != 17 {
+		t.Errorf("%d errors, want 17: %v", len(errs), errs)
+	}
+	if out.Phones[0].Number != "call us" || out.RFLPage != "javascript:alert(1)" || out.Emails[2] != "nope" {
+		t.Error("what was typed must come back as typed")
+	}
+}
+
+// TestNotesAreSanitised: a note's Markdown may carry paragraphs, lists,
+// emphasis and links; nothing else survives, and links open with
+// rel="noopener noreferrer".
+func TestNotesAreSanitised(t *testing.T) {
+	hostile := []string{
+		"<script>alert(1)</script>", `<img src=x onerror=alert(1)>`, "![photo](https://evil.example/x.png)",
+		"[click](javascript:alert(1))", "[data](data:text/html;base64,PHNjcmlwdD4=)", `<a href="https://x.example" onclick="x()" style="color:red">x</a>`,
+		`<iframe src="https://evil.example"></iframe>`, `<style>body{display:none}</style>`, "<form action=https://evil.example><input></form>",
+		"[x](https://ok.example \"title\")", `<p class="x" id="y">z</p>`, "<svg onload=alert(1)>", "&lt;script&gt;",
+	}
+	for _, md := range hostile {
+		h, err := RenderNote(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ToLower(string(h))
+		for _, bad := range []string{"<script", "<img", "<iframe", "<style", "<form", "<input", "<svg", "javascript:", "data:", "onerror", "onclick", "onload", "style=", "class=", "id=", "title="} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%q rendered %q, which keeps %q", md, h, bad)
+			}
+		}
+	}
+	h, _ := RenderNote("Open *Monday* to **Friday**.\n\n- bring an ID\n- [our form](https://drk.example/suchdienst) or [call](tel:+49308540400)")
+	for _, want := range []string{"<em>Monday</em>", "<strong>Friday</strong>", "<li>bring an ID</li>",
+		`<a href="https://drk.example/suchdienst" rel="noopener noreferrer">our form</a>`, `<a href="tel:+49308540400" rel="noopener noreferrer">call</a>`} {
+		if !strings.Contains(string(h), want) {
+			t.Errorf("rendered %q lacks %q", h, want)
+		}
+	}
+}

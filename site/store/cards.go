@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Errors of the card workflow.
+var (
+	// ErrSamePerson: the person who saved a draft may not publish it.
+	ErrSamePerson = errors.New("store: a draft is published by someone other than the person who saved it")
+	// ErrNotDraft: the version is no longer a draft (published, rejected
+	// or replaced by a newer draft).
+	ErrNotDraft = errors.New("store: that version is not an open draft")
+)
+
+// CardVersion is one saved version of a Society's contact card.
+type CardVersion struct {
+	ID           int64             `db:"id"`
+	Society      string            `db:"society"`
+	Status       string            `db:"status"` // draft, published, superseded, rejected, withdrawn
+	Card         json.RawMessage   `db:"card"`
+	NotesHTML    map[string]string `db:"notes_html"`
+	SavedBy      int64             `db:"saved_by"`
+	SavedAt      time.Time         `db:"saved_at"`
+	DecidedBy    *int64            `db:"decided_by"`
+	DecidedAt    *time.Time        `db:"decided_at"`
+	ConfirmedAt  *time.Time        `db:"confirmed_at"`
+	RestoredFrom *int64            `db:"restored_from"`
+}
+
+const cardColumns = `id, society, status, card, notes_html, saved_by, saved_at, decided_by, decided_at, confirmed_at, restored_from`
+
+// CardActor is who acts on a card, for the audit log.
+type CardActor struct {
+	StaffID int64
+	Email   string
+}
+
+// SaveCardDraft stores a new draft of a Society's card; an older open
+// draft of the same Society is replaced (kept as superseded). The save and
+// its audit line (with the card saved) commit together.
+func (s *Store) SaveCardDraft(ctx context.Context, society string, card json.RawMessage, restoredFrom *int64, by CardActor) (CardVersion, error) {
+	var out CardVersion
+	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE society_cards SET status = 'superseded' WHERE society = $1 AND status = 'draft'`, society); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, `INSERT INTO society_cards (society, status, card, saved_by, restored_from)
+			VALUES ($1, 'draft', $2, $3, $4) RETURNING `+cardColumns, society, card, by.StaffID, restoredFrom)
+		var err error
+		if out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[CardVersion]); err != nil {
+			return err
+		}
+		action := "card.save"
+		if restoredFrom != nil {
+			action = "card.restore"
+		}
+		return cardAudit(ctx, tx, by, society, action, out.ID, map[string]any{"card": card, "restored_from": restoredFrom})
+	})
+	if err != nil {
+		return CardVersion{}, fmt.Errorf("store: save card: %w", err)
+	}
+	return out, nil
+}
+
+// PublishCard publishes a draft: someone other than the person who saved
+// it. The version published until then is kept as superseded. notesHTML is
+// the notes rendered and sanitised now. The audit line records both
+// versions' cards, so that what changed can be read from it.
+func (s *Store) PublishCard(ctx context.Context, id int64, notesHTML map[string]string, by CardActor) (CardVersion, error) {
+	var out CardVersion
+	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		d, err := lockCard(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if d.Status != "draft" {
+			return ErrNotDraft
+		}
+		if d.SavedBy == by.StaffID {
+			return ErrSamePerson
+		}
+		var before json.RawMessage
+		err = tx.QueryRow(ctx, `UPDATE society_cards SET status = 'superseded' WHERE society = $1 AND status = 'published' RETURNING card`, d.Society).Scan(&before)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if notesHTML == nil {
+			notesHTML = map[string]string{}
+		}
+		rows, _ := tx.Query(ctx, `UPDATE society_cards SET status = 'published', notes_html = $2, decided_by = $3, decided_at = now(), confirmed_at = now()
+			WHERE id = $1 RETURNING `+cardColumns, id, notesHTML, by.StaffID)
+		if out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[CardVersion]); err != nil {
+			return err
+		}
+		return cardAudit(ctx, tx, by, d.Society, "card.publish", id, map[string]any{"before": before, "after": d.Card})
+	})
+	if err != nil {
+		return CardVersion{}, fmt.Errorf("store: publish card: %w", err)
+	}
+	return out, nil
+}
+
+// RejectCard closes a draft without publishing it; why goes to the audit
+// log.
+func (s *Store) RejectCard(ctx context.Context, id int64, why string, by CardActor) error {
+	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		d, err := lockCard(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if d.Status != "draft" {
+			return ErrNotDraft
+		}
+		if _, err := tx.Exec(ctx, `UPDATE society_cards SET status = 'rejected', decided_by = $2, decided_at = now() WHERE id = $1`, id, by.StaffID); err != nil {
+			return err
+		}
+		return cardAudit(ctx, tx, by, d.Society, "card.reject", id, map[string]any{"why": why, "card": d.Card})
+	})
+	if err != nil {
+		return fmt.Errorf("store: reject card: %w", err)
+	}
+	return nil
+}
+
+// ConfirmCard records that a Society's published card is still correct,
+// unchanged: its confirmation date becomes now.
+func (s *Store) ConfirmCard(ctx context.Context, society string, by CardActor) (CardVersion, error) {
+	var out CardVersion
+	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `UPDATE society_cards SET confirmed_at = now() WHERE society = $1 AND status = 'published' RETURNING `+cardColumns, society)
+		var err error
+		if out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[CardVersion]); errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		return cardAudit(ctx, tx, by, society, "card.confirm", out.ID, nil)
+	})
+	if err != nil {
+		return CardVersion{}, fmt.Errorf("store: confirm card: %w", err)
+	}
+	return out, nil
+}
+
+// CardHistory lists a Society's versions, newest first.
+func (s *Store) CardHistory(ctx context.Context, society string) ([]CardVersion, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	rows, _ := s.pool.Query(ctx, `SELECT `+cardColumns+` FROM society_cards WHERE society = $1 ORDER BY id DESC`, society)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[CardVersion])
+	if err != nil {
+		return nil, fmt.Errorf("store: card history: %w", err)
+	}
+	return out, nil
+}
+
+// CardVersionByID finds one version (any Society: callers check who may
+// see it).
+func (s *Store) CardVersionByID(ctx context.Context, id int64) (CardVersion, error) {
+	return one[CardVersion](ctx, s, "card version", `SELECT `+cardColumns+` FROM society_cards WHERE id = $1`, id)
+}
+
+// PublishedCards returns every Society's published card, by Society code:
+// what the public pages show. Drafts never leave the back office.
+func (s *Store) PublishedCards(ctx context.Context) (map[string]CardVersion, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	rows, _ := s.pool.Query(ctx, `SELECT `+cardColumns+` FROM society_cards WHERE status = 'published'`)
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[CardVersion])
+	if err != nil {
+		return nil, fmt.Errorf("store: published cards: %w", err)
+	}
+	out := make(map[string]CardVersion, len(list))
+	for _, v := range list {
+		out[v.Society] = v
+	}
+	return out, nil
+}
+
+func lockCard(ctx context.Context, tx pgx.Tx, id int64) (CardVersion, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+cardColumns+` FROM society_cards WHERE id = $1 FOR UPDATE`, id)
+	v, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[CardVersion])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return CardVersion{}, ErrNotFound
+	}
+	return v, err
+}
+
+func cardAudit(ctx context.Context, tx pgx.Tx, by CardActor, society, action string, id int64, detail map[string]any) error {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (staff_id, actor, society, action, object_type, object_id, detail)
+		VALUES ($1, $2, $3, $4, 'card', $5, $6)`, by.StaffID, by.Email, society, action, fmt.Sprint(id), detail)
+	return err
+}

@@ -1,0 +1,110 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/familylinks/familylinks/site/store"
+	"github.com/familylinks/familylinks/site/store/storetest"
+)
+
+// TestSocietyCardFourEyes follows a card against PostgreSQL: one editor
+// saves, the same editor cannot publish (the store refuses and so does the
+// table), a colleague publishes; a new draft leaves the published card in
+// place until it is published in turn; history keeps every version, an old
+// one is restored as a draft, a draft is rejected, and every step is in the
+// audit log with the cards it changed.
+func TestSocietyCardFourEyes(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	ana, err := s.CreateStaff(ctx, "ana@drk.example", "de", store.RoleCaseworker, "hash", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ben, err := s.CreateStaff(ctx, "ben@drk.example", "de", store.RoleCaseworker, "hash", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAna, byBen := store.CardActor{StaffID: ana.ID, Email: ana.Email}, store.CardActor{StaffID: ben.ID, Email: ben.Email}
+	v1 := json.RawMessage(`{"phones":[{"number":"+4930854040","voice":true}]}`)
+	d1, err := s.SaveCardDraft(ctx, "de", v1, nil, byAna)
+	if err != nil || d1.Status != "draft" {
+		t.Fatalf("save: %+v %v", d1, err)
+	}
+	if _, err := s.PublishCard(ctx, d1.ID, nil, byAna); !errors.Is(err, store.ErrSamePerson) {
+		t.Fatalf("the author published their own draft: %v", err)
+	}
+	if _, err := s.Pool().Exec(ctx, `UPDATE society_cards SET status = 'published', decided_by = saved_by WHERE id = $1`, d1.ID); err == nil {
+		t.Fatal("the table let a draft be published by its author")
+	}
+	if cards, _ := s.PublishedCards(ctx); len(cards) != 0 {
+		t.Fatalf("a draft is public: %v", cards)
+	}
+	p1, err := s.PublishCard(ctx, d1.ID, map[string]string{"en": "<p>Hi</p>"}, byBen)
+	if err != nil || p1.Status != "published" || p1.ConfirmedAt == nil || p1.NotesHTML["en"] != "<p>Hi</p>" {
+		t.Fatalf("publish: %+v %v", p1, err)
+	}
+	if _, err := s.PublishCard(ctx, d1.ID, nil, byBen); !errors.Is(err, store.ErrNotDraft) {
+		t.Errorf("published twice: %v", err)
+	}
+
+	v2 := json.RawMessage(`{"phones":[{"number":"+4930854040","voice":true,"free":true}],"emails":["suchdienst@drk.example"]}`)
+	d2, err := s.SaveCardDraft(ctx, "de", v2, nil, byBen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards, _ := s.PublishedCards(ctx)
+	if cards["de"].ID != p1.ID {
+		t.Fatalf("a new draft must leave the published card public until it is published: %+v", cards["de"])
+	}
+	if _, err := s.PublishCard(ctx, d2.ID, nil, byAna); err != nil {
+		t.Fatal(err)
+	}
+	cards, _ = s.PublishedCards(ctx)
+	if cards["de"].ID != d2.ID {
+		t.Fatalf("the second version is not the public one: %+v", cards["de"])
+	}
+
+	r, err := s.SaveCardDraft(ctx, "de", p1.Card, &p1.ID, byAna)
+	if err != nil || r.RestoredFrom == nil || *r.RestoredFrom != p1.ID {
+		t.Fatalf("restore: %+v %v", r, err)
+	}
+	if err := s.RejectCard(ctx, r.ID, "the hotline is not free", byBen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConfirmCard(ctx, "de", byBen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConfirmCard(ctx, "fr", byBen); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("confirming a card that does not exist: %v", err)
+	}
+	hist, err := s.CardHistory(ctx, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, v := range hist {
+		statuses = append(statuses, v.Status)
+	}
+	if got := statuses; len(got) != 3 || got[0] != "rejected" || got[1] != "published" || got[2] != "superseded" {
+		t.Errorf("history %v, want [rejected published superseded]", got)
+	}
+	log, err := s.AuditLog(ctx, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	for _, e := range log {
+		if e.ObjectType == "card" {
+			actions[e.Action]++
+			if e.Action == "card.publish" && e.Detail["after"] == nil {
+				t.Error("a publication's audit line must hold what was published")
+			}
+		}
+	}
+	if actions["card.save"] != 2 || actions["card.publish"] != 2 || actions["card.restore"] != 1 || actions["card.reject"] != 1 || actions["card.confirm"] != 1 {
+		t.Errorf("audit lines %v", actions)
+	}
+}
