@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/familylinks/familylinks/content/vocab"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/meilisearch/meilisearch-go"
 )
 

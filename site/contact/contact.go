@@ -8,11 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"github.com/familylinks/familylinks/content/vocab"
 	"strings"
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"

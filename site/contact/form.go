@@ -1,7 +1,6 @@
 package contact
 
 import (
-	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/site/web"
 	"net/mail"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 )

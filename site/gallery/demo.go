@@ -7,11 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/familylinks/familylinks/content/vocab"
 	"image/png"
 	"math/rand/v2"
 	"time"
 
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/photo"
 	"github.com/familylinks/familylinks/site/store"

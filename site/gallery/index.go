@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/familylinks/familylinks/content/vocab"
 	"sort"
 
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/store"

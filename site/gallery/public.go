@@ -3,7 +3,6 @@ package gallery
 import (
 	"context"
 	"errors"
-	"github.com/familylinks/familylinks/content/vocab"
 	"html/template"
 	"maps"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"

@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"github.com/familylinks/familylinks/content/vocab"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/photo"
 	"github.com/familylinks/familylinks/site/store"

@@ -40,7 +40,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/familylinks/familylinks/content/vocab"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -62,6 +61,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/deploy/bench/benchkit"
 	"github.com/familylinks/familylinks/deploy/devstack"
 	"github.com/familylinks/familylinks/site/crypt"
