@@ -230,9 +230,12 @@ type hostileClient struct {
 	forms       []form // the POST forms on the pages this client can open
 	queryNames  []string
 	n           int // requests sent, to rotate languages
-	routes      int // routes done, to rotate where payloads go
-	bigSent     bool
-	failures    int
+	// turns counts the bodies made per route and filling mode, to take the
+	// forms that post to it in turn whatever other routes the table has.
+	turns    map[string]int
+	routes   int // routes done, to rotate where payloads go
+	bigSent  bool
+	failures int
 }
 
 // sessionCookie is the back office's session cookie.
@@ -252,10 +255,18 @@ func (h *hostile) relogin(t *testing.T, cl *hostileClient) {
 		t.Fatalf("%s: login: %d", cl.name, p.Status)
 	}
 	tok := sitetest.CSRF(t, b.Get("/staff/"))
+	// Signing in set a new CSRF nonce cookie, which the public forms'
+	// tokens are signed against too: refresh theirs as well, or every
+	// public post after a sign-in would be refused for its token alone.
+	pub := sitetest.CSRF(t, b.Get("/"+h.langs[0]+"/contact"))
 	for i := range cl.forms {
 		for j := range cl.forms[i].fields {
-			if f := &cl.forms[i].fields[j]; f.name == "_csrf" && strings.HasPrefix(cl.forms[i].action, "/staff") {
-				f.value = tok
+			if f := &cl.forms[i].fields[j]; f.name == "_csrf" {
+				if strings.HasPrefix(cl.forms[i].action, "/staff") {
+					f.value = tok
+				} else {
+					f.value = pub
+				}
 			}
 		}
 	}
@@ -334,8 +345,10 @@ func (h *hostile) param(t *testing.T, route fiber.Route, name string, lang strin
 	switch name {
 	case "lang":
 		return lang, true
-	case "iso2", "code":
+	case "iso2", "code", "society":
 		return "de", true
+	case "id":
+		return "1", true
 	case "file", "width":
 		return "320.jpg", true
 	case "*":
@@ -539,7 +552,14 @@ func (h *hostile) body(cl *hostileClient, r fiber.Route, payload *string, mode s
 	}
 	var f *form
 	if len(matching) > 0 {
-		f = matching[cl.n%len(matching)]
+		if cl.turns == nil {
+			cl.turns = map[string]int{}
+		}
+		// Per route and per way of filling the form: each place where a
+		// payload goes meets every form in turn.
+		turn := r.Path + " " + mode
+		f = matching[cl.turns[turn]%len(matching)]
+		cl.turns[turn]++
 	} else {
 		// Synthesized: the token of this area and every field name seen.
 		staff := strings.HasPrefix(r.Path, "/staff")
@@ -570,7 +590,11 @@ func (h *hostile) body(cl *hostileClient, r fiber.Route, payload *string, mode s
 			switch {
 			case mode == "all":
 				val = *payload
-			case fl.kind == "text":
+			case fl.kind == "text" && fl.name != "website":
+				// The honeypot ("website") is left as a person leaves it:
+				// filled, it turns every post away before validation, and
+				// whether a payload reached the handlers would then hang on
+				// which form this route happened to get.
 				val, typed = *payload, true
 			}
 		}

@@ -113,14 +113,15 @@ func walkAbout(t *testing.T, society, domain string, all ...string) (map[string]
 	// Each route parameter, and the values a visitor would put there when
 	// looking at this photo.
 	params := map[string][]string{
-		"lang":  langs,
-		"ref":   {ref},
-		"file":  {"320.jpg", "640.jpg", "1280.jpg"},
-		"width": {"320", "640", "1280"},
-		"iso2":  {"af"}, // the photo's country of origin, which it shows anyway
-		"code":  {"af"},
-		"*1":    {strings.TrimPrefix(static, "/static/")},
-		"id":    {strconv.FormatInt(entry.ID, 10)},
+		"lang":    langs,
+		"ref":     {ref},
+		"file":    {"320.jpg", "640.jpg", "1280.jpg"},
+		"width":   {"320", "640", "1280"},
+		"iso2":    {"af"}, // the photo's country of origin, which it shows anyway
+		"code":    {"af"},
+		"society": {"af", "de"}, // back-office card pages: a visitor is sent to the login
+		"*1":      {strings.TrimPrefix(static, "/static/")},
+		"id":      {strconv.FormatInt(entry.ID, 10)},
 	}
 	queries := []string{"", "?q=" + ref, "?q=mother", "?origin=af&seeking=mother&gender=female", "?about=" + ref, "?country=af", "?page=1"}
 	routes := e.App.GetRoutes(true)

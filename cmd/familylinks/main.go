@@ -39,7 +39,7 @@ Usage:
                                     DATABASE_URL and MEILI_URL are set), migrate, and serve
   familylinks migrate               apply the database migrations
   familylinks check                 validate the country data and every translation
-  familylinks staff add --email E --society XX --role caseworker|admin [--password-stdin]
+  familylinks staff add --email E --society XX --role caseworker|admin [--page-editor] [--password-stdin]
                                     create a staff account; prints a one-time password (72 hours)
   familylinks staff reset --email E
                                     give an account a new one-time password (72 hours); ends every session of it

@@ -23,6 +23,7 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	email := fs.String("email", "", "the account's e-mail address")
 	society := fs.String("society", "", "the Society, by its country's ISO code (de, fr, af…); optional for admins")
 	role := fs.String("role", store.RoleCaseworker, "caseworker or admin")
+	pageEditor := fs.Bool("page-editor", false, "the account also keeps its Society's contact card")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -79,6 +80,12 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 		a, err := st.CreateStaff(ctx, addr, code, *role, hash, oneTime)
 		if err != nil {
 			return err
+		}
+		if *pageEditor {
+			if err := st.SetPageEditor(ctx, a.Email, true); err != nil {
+				return err
+			}
+			a.Role += ", page editor"
 		}
 		fmt.Fprintf(stdout, "created %s (%s", a.Email, a.Role)
 		if code != "" {

@@ -86,6 +86,7 @@ func (h *Handler) Register(app *fiber.App) {
 	r.Get("/inboxes", h.requireStaff, h.requireAdmin, h.inboxes)                       // administrators: every inbox's settings
 	r.Post("/inboxes/:code", h.requireStaff, h.requireAdmin, h.checkCSRF, h.saveInbox) // administrators: notification address, switch
 	h.registerGallery(r)                                                               // /staff/gallery…: Trace the Face publishing
+	h.registerCards(r)                                                                 // /staff/cards/{society}…: the Society's contact card
 }
 
 const (

@@ -263,6 +263,16 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 		"POST /staff/gallery/:ref/approve":      {path: "/staff/gallery/" + ttf + "/approve", foreign: 404},
 		"POST /staff/gallery/:ref/withdraw":     {path: "/staff/gallery/" + ttf + "/withdraw", form: url.Values{"reason": {"other"}}, foreign: 404},
 		"POST /staff/gallery/:ref/renew":        {path: "/staff/gallery/" + ttf + "/renew", form: url.Values{"review_date": {"2099-01-01"}}, foreign: 404},
+		// A Society's contact card: its page editors and administrators
+		// only (TestCardFourEyesOverHTTP tries a page editor of another
+		// Society too).
+		"GET /staff/cards/:society":              {path: "/staff/cards/de", foreign: 404},
+		"HEAD /staff/cards/:society":             {path: "/staff/cards/de", foreign: 404},
+		"POST /staff/cards/:society":             {path: "/staff/cards/de", form: url.Values{"desk_en": {"x"}}, foreign: 404},
+		"POST /staff/cards/:society/confirm":     {path: "/staff/cards/de/confirm", foreign: 404},
+		"POST /staff/cards/:society/:id/publish": {path: "/staff/cards/de/1/publish", foreign: 404},
+		"POST /staff/cards/:society/:id/reject":  {path: "/staff/cards/de/1/reject", foreign: 404},
+		"POST /staff/cards/:society/:id/restore": {path: "/staff/cards/de/1/restore", foreign: 404},
 	}
 	fr := e.Browser(t)
 	if res := fr.Login("luc@croix-rouge.example", sitetest.Password); res.Status != http.StatusSeeOther {

@@ -35,6 +35,8 @@ type Staff struct {
 	// SessionEpoch changes with every password change, reset and disable;
 	// a session made under another epoch is void.
 	SessionEpoch int64 `db:"session_epoch"`
+	// PageEditor: the account keeps its Society's contact card.
+	PageEditor bool `db:"page_editor"`
 }
 
 // OneTimePasswordTTL is how long a one-time password (from `staff add` or
@@ -64,6 +66,27 @@ func (s Staff) CanSee(society string) bool {
 	return s.Admin() || (society != "" && s.SocietyCode() == society)
 }
 
+// CanEditCard reports whether the account may save and publish the
+// contact card of a Society: its own Society's page editors, and
+// administrators.
+func (s Staff) CanEditCard(society string) bool {
+	return s.Admin() || (s.PageEditor && society != "" && s.SocietyCode() == society)
+}
+
+// SetPageEditor grants or removes the page-editor permission.
+func (s *Store) SetPageEditor(ctx context.Context, email string, on bool) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE staff SET page_editor = $2 WHERE email = $1`, email, on)
+	if err != nil {
+		return fmt.Errorf("store: page editor: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // CreateStaff adds an account; email must already be lower-case. The
 // account must change its password at first login when oneTime is set, and
 // a one-time password expires after OneTimePasswordTTL.
@@ -89,7 +112,7 @@ func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordH
 	return st, nil
 }
 
-const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at, password_expires_at, session_epoch`
+const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at, password_expires_at, session_epoch, page_editor`
 
 // StaffByEmail finds an account, enabled or not.
 func (s *Store) StaffByEmail(ctx context.Context, email string) (Staff, error) {

@@ -23,3 +23,7 @@ CREATE TABLE society_cards (
 );
 CREATE INDEX society_cards_by_society ON society_cards (society, id DESC);
 CREATE UNIQUE INDEX society_cards_one_published ON society_cards (society) WHERE status = 'published';
+
+-- Page editors keep their Society's card; an account may be caseworker,
+-- page editor or both. Administrators edit every Society's card.
+ALTER TABLE staff ADD COLUMN page_editor boolean NOT NULL DEFAULT false;

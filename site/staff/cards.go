@@ -1,0 +1,379 @@
+package staff
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/familylinks/familylinks/content/vocab"
+	"github.com/familylinks/familylinks/site/cards"
+	"github.com/familylinks/familylinks/site/store"
+	"github.com/familylinks/familylinks/site/web"
+)
+
+// registerCards adds the pages where a Society's page editors keep its
+// contact card: one saves a draft, another publishes it.
+func (h *Handler) registerCards(r fiber.Router) {
+	r.Get("/cards/:society", h.requireStaff, h.cardPage)                              // the card: published, draft, form, history
+	r.Post("/cards/:society", h.requireStaff, h.checkCSRF, h.cardSave)                // save a draft (validated, nothing typed lost)
+	r.Post("/cards/:society/confirm", h.requireStaff, h.checkCSRF, h.cardConfirm)     // "still correct": the published card, confirmed today
+	r.Post("/cards/:society/:id/publish", h.requireStaff, h.checkCSRF, h.cardPublish) // a second person publishes a draft
+	r.Post("/cards/:society/:id/reject", h.requireStaff, h.checkCSRF, h.cardReject)   // a draft closed unpublished, with a reason
+	r.Post("/cards/:society/:id/restore", h.requireStaff, h.checkCSRF, h.cardRestore) // an earlier version, as a new draft
+}
+
+// CardPage is the data of the card page.
+type CardPage struct {
+	Society, SocietyName string
+	Langs                []LangSlot
+	Services             []ServiceSlot
+	Phones               []cards.Phone
+	Emails               []string
+	Places               []PlaceSlot
+	RFLPage, Form        string
+	Errors               cards.Errors
+	Published, Draft     *store.CardVersion
+	History              []store.CardVersion
+	// CanPublish: there is a draft and this account did not save it.
+	CanPublish bool
+	Notice     string
+}
+
+// Err is the problem with a field, if any.
+func (p CardPage) Err(field string) string { return p.Errors[field] }
+
+// PlaceErrors are the problems with a place's hours and languages.
+func (p CardPage) PlaceErrors(i int) []string {
+	var out []string
+	for _, prefix := range []string{fmt.Sprintf("places.%d.hours", i), fmt.Sprintf("places.%d.languages", i)} {
+		for k, m := range p.Errors {
+			if strings.HasPrefix(k, prefix) {
+				out = append(out, k[len(fmt.Sprintf("places.%d.", i)):]+": "+m)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// LangSlot is one language's desk name and note.
+type LangSlot struct{ Code, Name, Desk, Note string }
+
+// ServiceSlot is one of the network's services, offered or not.
+type ServiceSlot struct {
+	Code, Name, Note string
+	Offered          bool
+}
+
+// PlaceSlot is a walk-in place with one opening span per weekday.
+type PlaceSlot struct {
+	cards.Place
+	LanguagesText string
+	Days          []DaySlot
+}
+
+// DaySlot is one weekday's opening span.
+type DaySlot struct {
+	Day         int
+	Name        string
+	Open, Close string
+}
+
+// cardSociety is the Society named in the path, when this account may keep
+// its card; anything else is a 404, as elsewhere in the back office.
+func (h *Handler) cardSociety(c *fiber.Ctx) (string, store.Staff, error) {
+	u, _ := User(c)
+	code := c.Params("society")
+	cn, ok := h.data.Country(code)
+	if !ok || !cn.Society.Active() || !u.CanEditCard(code) {
+		return "", u, web.NotFound()
+	}
+	return cn.ISO2, u, nil
+}
+
+func (h *Handler) cardPage(c *fiber.Ctx) error {
+	society, u, err := h.cardSociety(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.cardPageData(c, society, u, nil, nil)
+	if err != nil {
+		return err
+	}
+	return h.renderCard(c, fiber.StatusOK, p)
+}
+
+// cardPageData fills the page from the open draft, else the published
+// card, unless typed (a form coming back with errors) is given.
+func (h *Handler) cardPageData(c *fiber.Ctx, society string, u store.Staff, typed *cards.Card, errs cards.Errors) (CardPage, error) {
+	hist, err := h.store.CardHistory(c.UserContext(), society)
+	if err != nil {
+		return CardPage{}, err
+	}
+	p := CardPage{Society: society, SocietyName: h.societyName(society), History: hist, Errors: errs}
+	for i := range hist {
+		switch hist[i].Status {
+		case "draft":
+			p.Draft = &hist[i]
+		case "published":
+			p.Published = &hist[i]
+		}
+	}
+	p.CanPublish = p.Draft != nil && p.Draft.SavedBy != u.ID
+	var card cards.Card
+	switch {
+	case typed != nil:
+		card = *typed
+	case p.Draft != nil:
+		_ = json.Unmarshal(p.Draft.Card, &card)
+	case p.Published != nil:
+		_ = json.Unmarshal(p.Published.Card, &card)
+	}
+	h.fillForm(&p, card)
+	return p, nil
+}
+
+var weekdays = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+func (h *Handler) fillForm(p *CardPage, card cards.Card) {
+	en := h.kit.Catalog.Translator("en")
+	for _, l := range h.kit.Catalog.Languages() {
+		p.Langs = append(p.Langs, LangSlot{Code: l.Code, Name: l.Name, Desk: card.Desk[l.Code], Note: card.Notes[l.Code]})
+	}
+	offered := map[string]cards.Offer{}
+	for _, o := range card.Services {
+		offered[o.Service] = o
+	}
+	for _, t := range vocab.Services {
+		o, ok := offered[t.Code]
+		p.Services = append(p.Services, ServiceSlot{Code: t.Code, Name: en.T(t.Message), Note: o.Note, Offered: ok})
+	}
+	p.Phones = append(card.Phones, cards.Phone{Voice: true})
+	p.Emails = append(card.Emails, "")
+	p.RFLPage, p.Form = card.RFLPage, card.Form
+	for _, pl := range append(card.Places, cards.Place{}) {
+		s := PlaceSlot{Place: pl, LanguagesText: strings.Join(pl.Languages, ", ")}
+		for _, d := range weekdays {
+			ds := DaySlot{Day: int(d), Name: d.String()}
+			for _, hs := range pl.Hours {
+				if hs.Day == d {
+					ds.Open, ds.Close = hs.Open, hs.Close
+				}
+			}
+			s.Days = append(s.Days, ds)
+		}
+		p.Places = append(p.Places, s)
+	}
+}
+
+func (h *Handler) renderCard(c *fiber.Ctx, status int, data CardPage) error {
+	p := h.page(c, "Contact card: "+data.SocietyName)
+	p.Data = data
+	return h.render(c, status, "staff/card", p)
+}
+
+// readCardForm reads the form back into a card, as typed. Empty slots
+// (the blank phone, e-mail and place offered for adding one) are skipped.
+func (h *Handler) readCardForm(c *fiber.Ctx) cards.Card {
+	var card cards.Card
+	count := func(name string) int {
+		n, _ := strconv.Atoi(c.FormValue(name))
+		return min(max(n, 0), cards.MaxRepeated+1)
+	}
+	for _, l := range h.kit.Catalog.Languages() {
+		if v := c.FormValue("desk_" + l.Code); strings.TrimSpace(v) != "" {
+			if card.Desk == nil {
+				card.Desk = map[string]string{}
+			}
+			card.Desk[l.Code] = v
+		}
+		if v := c.FormValue("note_" + l.Code); strings.TrimSpace(v) != "" {
+			if card.Notes == nil {
+				card.Notes = map[string]string{}
+			}
+			card.Notes[l.Code] = v
+		}
+	}
+	for _, t := range vocab.Services {
+		if c.FormValue("service_"+t.Code) == "yes" {
+			card.Services = append(card.Services, cards.Offer{Service: t.Code, Note: c.FormValue("service_note_" + t.Code)})
+		}
+	}
+	for i := range count("phones_n") {
+		f := func(k string) string { return c.FormValue(fmt.Sprintf("phone_%d_%s", i, k)) }
+		if strings.TrimSpace(f("number")) == "" && strings.TrimSpace(f("label")) == "" {
+			continue
+		}
+		card.Phones = append(card.Phones, cards.Phone{Number: f("number"), Label: f("label"),
+			Voice: f("voice") == "yes", SMS: f("sms") == "yes", WhatsApp: f("whatsapp") == "yes", Free: f("free") == "yes"})
+	}
+	for i := range count("emails_n") {
+		if v := c.FormValue(fmt.Sprintf("email_%d", i)); strings.TrimSpace(v) != "" {
+			card.Emails = append(card.Emails, v)
+		}
+	}
+	card.RFLPage, card.Form = c.FormValue("rfl_page"), c.FormValue("form")
+	for i := range count("places_n") {
+		f := func(k string) string { return c.FormValue(fmt.Sprintf("place_%d_%s", i, k)) }
+		pl := cards.Place{Name: f("name"), Address: f("address"), City: f("city"), TimeZone: strings.TrimSpace(f("time_zone")), Access: f("access")}
+		for _, tag := range strings.Split(f("languages"), ",") {
+			if tag = strings.TrimSpace(tag); tag != "" {
+				pl.Languages = append(pl.Languages, tag)
+			}
+		}
+		for _, d := range weekdays {
+			open, closing := strings.TrimSpace(f(fmt.Sprintf("open_%d", d))), strings.TrimSpace(f(fmt.Sprintf("close_%d", d)))
+			if open != "" || closing != "" {
+				pl.Hours = append(pl.Hours, cards.Hours{Day: d, Open: open, Close: closing})
+			}
+		}
+		if pl.Name == "" && pl.Address == "" && pl.City == "" && len(pl.Hours) == 0 && pl.Access == "" && len(pl.Languages) == 0 {
+			continue
+		}
+		card.Places = append(card.Places, pl)
+	}
+	return card
+}
+
+func (h *Handler) actor(u store.Staff) store.CardActor {
+	return store.CardActor{StaffID: u.ID, Email: u.Email}
+}
+
+func (h *Handler) cardSave(c *fiber.Ctx) error {
+	society, u, err := h.cardSociety(c)
+	if err != nil {
+		return err
+	}
+	typed := h.readCardForm(c)
+	var langs []string
+	for _, l := range h.kit.Catalog.Languages() {
+		langs = append(langs, l.Code)
+	}
+	card, errs := cards.Validate(typed, society, langs)
+	if errs != nil {
+		p, err := h.cardPageData(c, society, u, &card, errs)
+		if err != nil {
+			return err
+		}
+		return h.renderCard(c, fiber.StatusUnprocessableEntity, p)
+	}
+	b, err := json.Marshal(card)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.SaveCardDraft(c.UserContext(), society, b, nil, h.actor(u)); err != nil {
+		return err
+	}
+	return c.Redirect("/staff/cards/"+society+"?saved=1", fiber.StatusSeeOther)
+}
+
+// cardVersion is the version named in the path, when it belongs to the
+// Society in the path.
+func (h *Handler) cardVersion(c *fiber.Ctx, society string) (store.CardVersion, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return store.CardVersion{}, web.NotFound()
+	}
+	v, err := h.store.CardVersionByID(c.UserContext(), id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && v.Society != society) {
+		return store.CardVersion{}, web.NotFound()
+	}
+	return v, err
+}
+
+func (h *Handler) cardPublish(c *fiber.Ctx) error {
+	society, u, err := h.cardSociety(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.cardVersion(c, society)
+	if err != nil {
+		return err
+	}
+	var card cards.Card
+	if err := json.Unmarshal(v.Card, &card); err != nil {
+		return err
+	}
+	notes := map[string]string{}
+	for lang, md := range card.Notes {
+		html, err := cards.RenderNote(md)
+		if err != nil {
+			return err
+		}
+		notes[lang] = string(html)
+	}
+	_, err = h.store.PublishCard(c.UserContext(), v.ID, notes, h.actor(u))
+	switch {
+	case errors.Is(err, store.ErrSamePerson):
+		return h.cardRefused(c, society, u, "You saved this draft: a colleague of your Society, or an administrator, must publish it.")
+	case errors.Is(err, store.ErrNotDraft):
+		return h.cardRefused(c, society, u, "That version is no longer an open draft.")
+	case err != nil:
+		return err
+	}
+	return c.Redirect("/staff/cards/"+society+"?published=1", fiber.StatusSeeOther)
+}
+
+func (h *Handler) cardRefused(c *fiber.Ctx, society string, u store.Staff, why string) error {
+	p, err := h.cardPageData(c, society, u, nil, nil)
+	if err != nil {
+		return err
+	}
+	p.Notice = why
+	return h.renderCard(c, fiber.StatusConflict, p)
+}
+
+func (h *Handler) cardReject(c *fiber.Ctx) error {
+	society, u, err := h.cardSociety(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.cardVersion(c, society)
+	if err != nil {
+		return err
+	}
+	why := strings.TrimSpace(c.FormValue("why"))
+	if len([]rune(why)) > cards.MaxText {
+		why = string([]rune(why)[:cards.MaxText])
+	}
+	if err := h.store.RejectCard(c.UserContext(), v.ID, why, h.actor(u)); errors.Is(err, store.ErrNotDraft) {
+		return h.cardRefused(c, society, u, "That version is no longer an open draft.")
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect("/staff/cards/"+society, fiber.StatusSeeOther)
+}
+
+func (h *Handler) cardRestore(c *fiber.Ctx) error {
+	society, u, err := h.cardSociety(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.cardVersion(c, society)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.SaveCardDraft(c.UserContext(), society, v.Card, &v.ID, h.actor(u)); err != nil {
+		return err
+	}
+	return c.Redirect("/staff/cards/"+society+"?saved=1", fiber.StatusSeeOther)
+}
+
+func (h *Handler) cardConfirm(c *fiber.Ctx) error {
+	society, u, err := h.cardSociety(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.ConfirmCard(c.UserContext(), society, h.actor(u)); errors.Is(err, store.ErrNotFound) {
+		return h.cardRefused(c, society, u, "There is no published card to confirm yet.")
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect("/staff/cards/"+society+"?confirmed=1", fiber.StatusSeeOther)
+}
