@@ -440,3 +440,21 @@ func TestConfirmationWarnsAgainstScams(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguageSwitchOnlyOnPageViews: a form posted to a URL that carries
+// ?switch reaches the contact form, which stores it; only a page view
+// switches the language (it used to redirect the post and drop the form).
+func TestLanguageSwitchOnlyOnPageViews(t *testing.T) {
+	e := sitetest.New(t)
+	b := e.Browser(t)
+	page := b.Get("/ar/contact")
+	in := valid("fr")
+	in.Set("_csrf", sitetest.CSRF(t, page))
+	res := b.Do("POST", "/ar/contact?switch=1", in)
+	if res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/ar/contact/sent" {
+		t.Fatalf("post with ?switch: %d %q, want the confirmation", res.Status, res.Header.Get("Location"))
+	}
+	if res := b.Get("/ar/contact?switch=1"); res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/ar/contact" {
+		t.Errorf("a page view with ?switch: %d %q", res.Status, res.Header.Get("Location"))
+	}
+}

@@ -189,7 +189,9 @@ func (k *Kit) LangMiddleware(c *fiber.Ctx) error {
 		return NotFound()
 	}
 	c.Locals(langLocal, l)
-	if c.Request().URI().QueryArgs().Has("switch") {
+	// Only a page view switches: a form posted to a URL that happens to
+	// carry ?switch must reach its handler, with everything typed.
+	if (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) && c.Request().URI().QueryArgs().Has("switch") {
 		c.Cookie(&fiber.Cookie{
 			Name: langCookie, Value: l.Code, Path: "/", MaxAge: 365 * 24 * 3600,
 			Secure: k.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
