@@ -662,14 +662,26 @@ func (h *hostile) check(t *testing.T, cl *hostileClient, rq request) {
 		h.fail(t, cl, "%s: no answer: %v", desc, err)
 		return
 	}
+	relogin := false
 	for _, c := range res.Cookies() {
 		if c.Name == sessionCookie && cl.email != "" && !rq.rawCookies {
 			// Logged out, or a new session: sign in again.
-			defer h.relogin(t, cl)
+			relogin = true
 		}
 	}
+	// A logout that got through ends the client's real session even when
+	// the request carried its cookies raw (with payloads beside them).
+	if cl.email != "" && strings.HasPrefix(rq.uri, "/staff/logout") && res.StatusCode == http.StatusSeeOther {
+		relogin = true
+	}
+	if relogin {
+		defer h.relogin(t, cl)
+	}
 	st := res.StatusCode
-	if rq.method == "POST" && st == http.StatusSeeOther && rq.payload && !strings.HasPrefix(res.Header.Get("Location"), "/staff/login") {
+	// Accepted: sent on to another page, as after a stored note or a sent
+	// enquiry; not to the sign-in, and not back to the page posted to.
+	if loc, path := res.Header.Get("Location"), strings.SplitN(rq.uri, "?", 2)[0]; rq.method == "POST" && st == http.StatusSeeOther && rq.payload &&
+		!strings.HasPrefix(loc, "/staff/login") && loc != path {
 		h.accepted.Add(1)
 	}
 	switch {
