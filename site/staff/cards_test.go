@@ -44,6 +44,9 @@ func TestCardFourEyesOverHTTP(t *testing.T) {
 	}
 	ana := e.Browser(t)
 	ana.Login("ana@drk.example", sitetest.Password)
+	if home := ana.Get("/staff/"); !strings.Contains(home.Body, `href="/staff/cards/de"`) {
+		t.Error("the dashboard does not lead a page editor to the card")
+	}
 	page := ana.Get("/staff/cards/de")
 	if page.Status != http.StatusOK {
 		t.Fatalf("the editor's own card: %d", page.Status)
