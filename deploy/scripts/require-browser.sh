@@ -32,5 +32,7 @@ fi
 vnu="$root/site/browsertest/vnu"
 if [ ! -f "$vnu/node_modules/vnu-jar/build/dist/vnu.jar" ] || [ "$vnu/package-lock.json" -nt "$vnu/node_modules/.package-lock.json" ]; then
   command -v npm >/dev/null 2>&1 || { echo "require-browser: npm is missing (Debian: apt-get install npm)" >&2; exit 1; }
-  (cd "$vnu" && npm ci --no-audit --no-fund --loglevel=error)
+  # --ignore-scripts: vnu-jar's postinstall would fetch a Java runtime; Debian's
+  # default-jre-headless (above) runs the jar, and nothing downloads at run time.
+  (cd "$vnu" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
