@@ -10,12 +10,16 @@ import (
 )
 
 // dateFormat writes a date the way a language does, from CLDR data
-// (dates.json, made by gen/dates.go): its long pattern, month names and
-// digits. Dates inside a sentence are never ISO strings.
+// (dates.json, made by gen/dates.go): its long pattern, month and weekday
+// names, short time pattern and digits. Dates inside a sentence are never
+// ISO strings.
 type dateFormat struct {
-	Pattern string   `json:"pattern"`
-	Months  []string `json:"months"`
-	Digits  string   `json:"digits"`
+	Pattern string    `json:"pattern"`
+	Months  []string  `json:"months"`
+	Days    []string  `json:"days"` // stand-alone, Sunday first
+	Time    string    `json:"time"` // short: "h:mm a", "HH:mm"
+	AMPM    [2]string `json:"ampm"`
+	Digits  string    `json:"digits"`
 }
 
 func loadDateFormats(langs []Language) (map[string]dateFormat, error) {
@@ -32,7 +36,7 @@ func loadDateFormats(langs []Language) (map[string]dateFormat, error) {
 	out := map[string]dateFormat{}
 	for _, l := range langs {
 		f, ok := doc.Langs[l.Tag.String()]
-		if !ok || len(f.Months) != 12 || len([]rune(f.Digits)) != 10 || f.Pattern == "" {
+		if !ok || len(f.Months) != 12 || len(f.Days) != 7 || len([]rune(f.Digits)) != 10 || f.Pattern == "" || f.Time == "" {
 			return nil, fmt.Errorf("locales: dates.json: no usable date format for %s", l.Tag)
 		}
 		out[l.Code] = f
@@ -40,11 +44,17 @@ func loadDateFormats(langs []Language) (map[string]dateFormat, error) {
 	return out, nil
 }
 
-// format writes t by the CLDR pattern: d, dd, M…MMMM, y, and quoted
-// literals; other letters are not used by the long patterns we load.
-func (f dateFormat) format(t time.Time) string {
+// format writes t by the long date pattern.
+func (f dateFormat) format(t time.Time) string { return f.layout(f.Pattern, t) }
+
+// clock writes a time of day by the short time pattern.
+func (f dateFormat) clock(t time.Time) string { return f.layout(f.Time, t) }
+
+// layout writes t by a CLDR pattern: d, M…MMMM, y, h, H, m, a, and quoted
+// literals; other letters are not used by the patterns we load.
+func (f dateFormat) layout(pattern string, t time.Time) string {
 	var sb strings.Builder
-	p := []rune(f.Pattern)
+	p := []rune(pattern)
 	for i := 0; i < len(p); {
 		c := p[i]
 		if c == '\'' {
@@ -74,6 +84,18 @@ func (f dateFormat) format(t time.Time) string {
 			}
 		case 'y':
 			sb.WriteString(f.digits(strconv.Itoa(t.Year())))
+		case 'H':
+			sb.WriteString(f.digits(pad(t.Hour(), n)))
+		case 'h':
+			h := t.Hour() % 12
+			if h == 0 {
+				h = 12
+			}
+			sb.WriteString(f.digits(pad(h, n)))
+		case 'm':
+			sb.WriteString(f.digits(pad(t.Minute(), n)))
+		case 'a':
+			sb.WriteString(f.AMPM[t.Hour()/12])
 		default:
 			sb.WriteString(strings.Repeat(string(c), n))
 		}

@@ -251,6 +251,21 @@ func (t *Translator) Country(iso2 string) string { return t.regions.name(t.lang.
 // "9 May 2023" → "9 مايو 2023", "۹ می ۲۰۲۳".
 func (t *Translator) Date(d time.Time) string { return t.date.format(d) }
 
+// Weekday names a day of the week in the language, as a heading or a table
+// row does (CLDR stand-alone, wide): "Monday", "الاثنين".
+func (t *Translator) Weekday(d time.Weekday) string { return t.date.Days[d] }
+
+// Clock writes a time of day, "HH:MM" (24-hour), as the language does
+// (CLDR short time): "14:30" → "2:30 PM", "14:30", "۱۴:۳۰". Anything else
+// is returned as it is.
+func (t *Translator) Clock(hhmm string) string {
+	c, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		return hhmm
+	}
+	return t.date.clock(c)
+}
+
 // DateString is Date for a YYYY-MM-DD string; anything else is returned
 // as it is.
 func (t *Translator) DateString(s string) string {

@@ -255,3 +255,31 @@ func TestDatesFollowTheLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestWeekdaysAndClockFollowTheLanguage: opening hours use CLDR's weekday
+// names and short time format in each language, with its digits.
+func TestWeekdaysAndClockFollowTheLanguage(t *testing.T) {
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]string{ // Monday, 09:00, 17:30
+		"en":  {"Monday", "9:00\u202fAM", "5:30\u202fPM"},
+		"fr":  {"lundi", "09:00", "17:30"},
+		"ar":  {"الاثنين", "9:00 ص", "5:30 م"},
+		"prs": {"دوشنبه", "۹:۰۰", "۱۷:۳۰"},
+		"ps":  {"دونۍ", "۹:۰۰", "۱۷:۳۰"},
+		"ti":  {"ሰኑይ", "9:00 ቅ.ቀ.", "5:30 ድ.ቀ."},
+		"so":  {"Isniin", "9:00\u202fGH", "5:30\u202fGD"},
+	}
+	for code, w := range want {
+		tr := c.Translator(code)
+		got := [3]string{tr.Weekday(time.Monday), tr.Clock("09:00"), tr.Clock("17:30")}
+		if got != w {
+			t.Errorf("%s: %q, want %q", code, got, w)
+		}
+	}
+	if got := c.Translator("en").Clock("25:00"); got != "25:00" {
+		t.Errorf("a time that is not one must come back as it is, got %q", got)
+	}
+}
