@@ -14,6 +14,7 @@ import (
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
+	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/countries"
 	"github.com/familylinks/familylinks/site/crypt"
@@ -51,6 +52,10 @@ type Deps struct {
 	// same on every replica. It is its own secret, not derived from Keys,
 	// so that rotating the data key leaves open forms working.
 	CSRFKey []byte
+	// Cards holds the Societies' published cards for the public pages;
+	// New makes one from Store when it is nil. cmd's serve keeps it
+	// current across replicas (Store.Listen).
+	Cards *cards.Directory
 }
 
 // newKit parses the views and assets and builds the page kit.
@@ -153,8 +158,17 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 		csrf.Secret = make([]byte, 32)
 		_, _ = rand.Read(csrf.Secret)
 	}
+	dir := deps.Cards
+	if dir == nil && deps.Store != nil {
+		dir = cards.NewDirectory(deps.Store.PublishedCards)
+	}
+	if dir != nil {
+		// Pages built from an older card are forgotten: their keys hold
+		// the card's version, so they would never be served again anyway.
+		dir.OnChange = func() { kit.Pages.Forget("country:") }
+	}
 	if deps.Store != nil {
-		staff.New(kit, deps.Store, deps.Content, deps.Keys, csrf).Register(app) // /staff/…: login, logout, dashboard (before /:lang)
+		staff.New(kit, deps.Store, deps.Content, deps.Keys, csrf, dir).Register(app) // /staff/…: login, logout, dashboard (before /:lang)
 	}
 	gp := gallery.NewPublic(kit, deps.Content, deps.Store, deps.Search, csrf)
 	gp.RegisterMedia(app) // /media/{ref}/{width}.jpg, only while published
@@ -163,7 +177,7 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if deps.Store != nil {
 		active = deps.Store.ActiveInboxes
 	}
-	ch := countries.New(kit, deps.Content, active)
+	ch := countries.New(kit, deps.Content, active, dir)
 	ch.Register(lang)                                                          // /{lang}/, /{lang}/countries, /{lang}/countries/{iso2}
 	contact.New(kit, deps.Content, deps.Store, deps.Keys, csrf).Register(lang) // /{lang}/contact, /{lang}/contact/sent
 	gp.Register(lang)                                                          // /{lang}/trace-the-face, /{lang}/trace-the-face/{ref}

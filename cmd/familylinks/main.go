@@ -24,6 +24,7 @@ import (
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/gallery"
@@ -252,6 +253,10 @@ func serve(log *slog.Logger) error {
 			}
 		}
 		deps.Store = st
+		// Every replica shows a newly published card within moments: a
+		// publish anywhere is announced through PostgreSQL.
+		deps.Cards = cards.NewDirectory(st.PublishedCards)
+		go st.Listen(ctx, store.CardsChannel, func(string) { deps.Cards.Changed() })
 		if deps.Keys, err = keyring(cfg); err != nil {
 			return err
 		}

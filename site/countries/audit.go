@@ -30,7 +30,7 @@ type Stats struct {
 // anti-scam notice. It returns the counts (from the English pages) and
 // every problem found.
 func Audit(kit *web.Kit, data *content.Data) (Stats, error) {
-	h := New(kit, data, nil)
+	h := New(kit, data, nil, nil)
 	var errs []error
 	var st Stats
 	all := func(string) bool { return true }

@@ -78,7 +78,7 @@ func TestAuditCatchesWebsiteAbove(t *testing.T) {
 // the ICRC.
 func TestDissolvedSocietyIsNeverTheRecipient(t *testing.T) {
 	kit, data := auditKit(t, views.FS)
-	h := New(kit, data, nil)
+	h := New(kit, data, nil, nil)
 	ni, _ := data.Country("ni")
 	for _, l := range kit.Catalog.Languages() {
 		dst, err := data.Route("ni", func(string) bool { return true })
@@ -111,7 +111,7 @@ func TestDissolvedSocietyIsNeverTheRecipient(t *testing.T) {
 // order ("بحسب ⁨ICRC⁩، ⁨10 مايو 2023⁩").
 func TestSourcedServicesCiteInThePageLanguage(t *testing.T) {
 	kit, data := auditKit(t, views.FS)
-	h := New(kit, data, nil)
+	h := New(kit, data, nil, nil)
 	pa, _ := data.Country("pa")
 	ar, _ := kit.Catalog.Lookup("ar")
 	p := h.showPage(ar, pa, "pa")

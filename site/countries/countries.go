@@ -5,13 +5,16 @@ package countries
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
+	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/web"
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/text/runes"
@@ -27,6 +30,7 @@ type Handler struct {
 	kit    *web.Kit
 	data   *content.Data
 	active *activeInboxes
+	cards  *cards.Directory
 	// lists holds, per language code, every country in the order of
 	// kit.Countries, with what the filter searches.
 	lists map[string][]Item
@@ -43,9 +47,10 @@ type Item struct {
 
 // New lists the countries for every language, in the kit's order. active
 // lists the inboxes that receive requests now (nil without a database):
-// the country page names who will receive a request sent from there.
-func New(kit *web.Kit, data *content.Data, active func(context.Context) (map[string]bool, error)) *Handler {
-	h := &Handler{kit: kit, data: data, lists: map[string][]Item{}, active: &activeInboxes{load: active}}
+// the country page names who will receive a request sent from there. dir
+// holds the Societies' published cards (nil: none are shown).
+func New(kit *web.Kit, data *content.Data, active func(context.Context) (map[string]bool, error), dir *cards.Directory) *Handler {
+	h := &Handler{kit: kit, data: data, lists: map[string][]Item{}, active: &activeInboxes{load: active}, cards: dir}
 	for _, l := range kit.Catalog.Languages() {
 		var items []Item
 		for _, cn := range kit.Countries.Sorted(l.Code) {
@@ -190,6 +195,10 @@ type ShowPage struct {
 	// Recipient names who receives a request sent from this country now;
 	// empty when that cannot be known (the database is out of reach).
 	Recipient string
+	// Card is the Society's own published card, when it has one.
+	Card *CardView
+	// JSONLD describes the Society and its card for machines (schema.org).
+	JSONLD template.JS
 	// Claims are the services a source says the Society offers.
 	Claims []Claim
 	// Services are the network's services, less those claimed.
@@ -246,8 +255,19 @@ func (h *Handler) show(c *fiber.Ctx) error {
 			inbox = dst.Inbox
 		}
 	}
-	return h.kit.Cached(c, "country:"+lang.Code+":"+cn.ISO2+":"+inbox, "countries/show", func() any {
-		return h.showPage(lang, cn, inbox)
+	key := "country:" + lang.Code + ":" + cn.ISO2 + ":" + inbox
+	now := time.Now()
+	card, hasCard := h.cards.Get(c.UserContext(), cn.ISO2)
+	if hasCard = hasCard && cn.Society.Active(); hasCard {
+		// The page changes with the card, its staleness and the day.
+		key += ":" + card.Stamp(now) + ":" + todayKey(card, now)
+	}
+	return h.kit.Cached(c, key, "countries/show", func() any {
+		p := h.showPage(lang, cn, inbox)
+		if hasCard {
+			h.addCard(p, lang, card, now)
+		}
+		return p
 	})
 }
 
@@ -310,7 +330,27 @@ func (h *Handler) showPage(lang locales.Language, cn *content.Country, inbox str
 		titles = append(titles, s.Title)
 	}
 	p.SourceTitles = strings.Join(titles, "; ")
+	p.JSONLD = jsonLD(p, nil)
 	return p
+}
+
+// addCard puts the Society's published card on its page; the services it
+// says it offers leave the list of the network's other services.
+func (h *Handler) addCard(p *ShowPage, lang locales.Language, card cards.Public, now time.Time) {
+	tr := h.kit.Catalog.Translator(lang.Code)
+	p.Card = cardView(p.Base, h.kit.Catalog, tr, card, p.SocietyName, now)
+	offered := map[string]bool{}
+	for _, o := range card.Card.Services {
+		offered[o.Service] = true
+	}
+	rest := p.Services[:0:0]
+	for _, s := range p.Services {
+		if !offered[s.Kind] {
+			rest = append(rest, s)
+		}
+	}
+	p.Services = rest
+	p.JSONLD = jsonLD(p, &card)
 }
 
 func serviceCodes(kinds []content.Service) []string {

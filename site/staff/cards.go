@@ -317,6 +317,7 @@ func (h *Handler) cardPublish(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
+	h.cards.Changed()
 	return c.Redirect("/staff/cards/"+society+"?published=1", fiber.StatusSeeOther)
 }
 
@@ -375,5 +376,6 @@ func (h *Handler) cardConfirm(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
+	h.cards.Changed()
 	return c.Redirect("/staff/cards/"+society+"?confirmed=1", fiber.StatusSeeOther)
 }

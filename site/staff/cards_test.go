@@ -3,11 +3,14 @@ package staff_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/sitetest"
@@ -118,4 +121,139 @@ func TestCardFourEyesOverHTTP(t *testing.T) {
 	}
 }
 
+// text is a page's HTML with its character references decoded and its
+// bidi isolates (FSI, PDI) dropped, for comparing with what a reader sees.
+func text(body string) string {
+	return strings.NewReplacer("\u2068", "", "\u2069", "").Replace(html.UnescapeString(body))
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPublishedCardOnTheCountryPage: a saved draft never reaches the
+// public page; once a colleague publishes it, the German Red Cross's page
+// leads with it within 2 seconds, in English and in Arabic: tap-to-call and
+// mail links, the hours with CLDR's weekday names and times, the desk's
+// name in the page's language, the note as sanitised HTML, the services it
+// offers with its note, and who provided it and when.
+func TestPublishedCardOnTheCountryPage(t *testing.T) {
+	e := sitetest.New(t)
+	ctx := context.Background()
+	for _, m := range []string{"ana@drk.example", "ben@drk.example"} {
+		e.Account(t, m, "de", store.RoleCaseworker)
+		if err := e.Store.SetPageEditor(ctx, m, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	visitor := e.Browser(t)
+	ana := e.Browser(t)
+	ana.Login("ana@drk.example", sitetest.Password)
+	tok := sitetest.CSRF(t, ana.Get("/staff/cards/de"))
+	if res := ana.Do("POST", "/staff/cards/de", cardFields(tok)); res.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d", res.Status)
+	}
+	if page := visitor.Get("/en/countries/de"); page.Status != http.StatusOK || strings.Contains(page.Body, "tel:") || strings.Contains(page.Body, "Tracing service") {
+		t.Fatalf("a draft reached the public page (%d)", page.Status)
+	}
+	ben := e.Browser(t)
+	ben.Login("ben@drk.example", sitetest.Password)
+	page := ben.Get("/staff/cards/de")
+	hist, _ := e.Store.CardHistory(ctx, "de")
+	if res := ben.Do("POST", "/staff/cards/de/"+itoa(hist[0].ID)+"/publish", url.Values{"_csrf": {sitetest.CSRF(t, page)}}); res.Status != http.StatusSeeOther {
+		t.Fatalf("publish: %d", res.Status)
+	}
+	published := time.Now()
+	var en string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		en = text(visitor.Get("/en/countries/de").Body)
+		if strings.Contains(en, "tel:") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if d := time.Since(published); !strings.Contains(en, "tel:") {
+		t.Fatalf("the card is not on the page %v after publishing", d)
+	}
+	for _, want := range []string{
+		`href="tel:+4930854040"`, `>+49 30 854040<`, "Hotline", "free of charge",
+		`href="mailto:suchdienst@drk.example"`, `href="https://www.drk-suchdienst.de/"`,
+		"Tracing service", "Suchdienst Berlin", "Carstennstraße 58",
+		"Monday", "9:00\u202fAM–4:00\u202fPM", "Wednesday", "9:00\u202fAM–6:00\u202fPM", "Tigrinya",
+		"<em>any</em>", `rel="noopener noreferrer"`, "at every branch",
+		"Provided by the German Red Cross on " + e.Catalog.Translator("en").Date(published),
+	} {
+		if !strings.Contains(en, want) {
+			t.Errorf("the English page lacks %q", want)
+		}
+	}
+	if strings.Contains(en, "Ask the German Red Cross which of them it offers") && !strings.Contains(en, "also offers") {
+		t.Error("the page still says the Society's services are unknown")
+	}
+	checkJSONLD(t, en)
+	ar := text(visitor.Get("/ar/countries/de").Body)
+	for _, want := range []string{"خدمة البحث عن المفقودين", "الاثنين", "9:00 ص–4:00 م", `href="tel:+4930854040"`, "التغرينية"} {
+		if !strings.Contains(ar, want) {
+			t.Errorf("the Arabic page lacks %q", want)
+		}
+	}
+}
+
+// checkJSONLD holds the page's schema.org description to what the page
+// shows: the Society's name, each phone and e-mail as a link a reader can
+// use, each place with its address and the hours of the card.
+func checkJSONLD(t *testing.T, page string) {
+	t.Helper()
+	m := regexp.MustCompile(`<script type="application/ld\+json">(.*?)</script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no JSON-LD on the page")
+	}
+	var d struct {
+		Type         string                `json:"@type"`
+		Name         string                `json:"name"`
+		AreaServed   struct{ Name string } `json:"areaServed"`
+		ContactPoint []struct {
+			ContactType, Telephone, Email, URL string
+		} `json:"contactPoint"`
+		Location []struct {
+			Name    string `json:"name"`
+			Address struct {
+				Street string `json:"streetAddress"`
+			} `json:"address"`
+			Hours []struct {
+				Day    string `json:"dayOfWeek"`
+				Opens  string `json:"opens"`
+				Closes string `json:"closes"`
+			} `json:"openingHoursSpecification"`
+		} `json:"location"`
+	}
+	if err := json.Unmarshal([]byte(m[1]), &d); err != nil {
+		t.Fatalf("JSON-LD: %v: %s", err, m[1])
+	}
+	if d.Type != "NGO" || d.Name != "German Red Cross" || d.AreaServed.Name != "Germany" || !strings.Contains(page, "<bdi>"+d.Name+"</bdi>") {
+		t.Errorf("JSON-LD names %s %q serving %q", d.Type, d.Name, d.AreaServed.Name)
+	}
+	var phones, mails int
+	for _, c := range d.ContactPoint {
+		switch {
+		case c.Telephone != "":
+			phones++
+			if !strings.Contains(page, `href="tel:`+c.Telephone+`"`) {
+				t.Errorf("JSON-LD phone %s is not on the page", c.Telephone)
+			}
+		case c.Email != "":
+			mails++
+			if !strings.Contains(page, `href="mailto:`+c.Email+`"`) {
+				t.Errorf("JSON-LD e-mail %s is not on the page", c.Email)
+			}
+		case c.URL != "":
+			if !strings.Contains(page, `href="`+c.URL+`"`) {
+				t.Errorf("JSON-LD link %s is not on the page", c.URL)
+			}
+		}
+	}
+	if phones != strings.Count(page, `href="tel:`) || mails != strings.Count(page, `href="mailto:`) {
+		t.Errorf("JSON-LD has %d phones and %d e-mails; the page links %d and %d", phones, mails, strings.Count(page, `href="tel:`), strings.Count(page, `href="mailto:`))
+	}
+	if len(d.Location) != 1 || !strings.Contains(page, d.Location[0].Name) || !strings.Contains(page, d.Location[0].Address.Street) || len(d.Location[0].Hours) != 2 ||
+		d.Location[0].Hours[0].Day != "https://schema.org/Monday" || d.Location[0].Hours[0].Opens != "09:00" || d.Location[0].Hours[0].Closes != "16:00" {
+		t.Errorf("JSON-LD places %+v", d.Location)
+	}
+}

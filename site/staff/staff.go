@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
@@ -46,18 +47,22 @@ type Handler struct {
 	// csrf is the site's signed double-submit CSRF; loginCSRF uses it for
 	// the login form, before any session exists.
 	csrf *web.CSRF
+	// cards is told when this replica publishes or confirms a card (the
+	// others hear of it through PostgreSQL).
+	cards *cards.Directory
 }
 
 // New returns the back office handler. csrf is the site's signed
 // double-submit CSRF (its secret shared by every replica); the login form
-// uses it with a short lifetime.
-func New(kit *web.Kit, st *store.Store, data *content.Data, keys *crypt.Keyring, csrf *web.CSRF) *Handler {
+// uses it with a short lifetime. dir is the public pages' copy of the
+// published cards (may be nil).
+func New(kit *web.Kit, st *store.Store, data *content.Data, keys *crypt.Keyring, csrf *web.CSRF, dir *cards.Directory) *Handler {
 	name := "fl_session"
 	if kit.SecureCookies {
 		// __Host- cookies must be Secure, host-only and Path=/.
 		name = "__Host-fl_session"
 	}
-	return &Handler{kit: kit, store: st, data: data, keys: keys, cookie: name, csrf: csrf}
+	return &Handler{kit: kit, store: st, data: data, keys: keys, cookie: name, csrf: csrf, cards: dir}
 }
 
 // loginCSRF protects the login form: a signed double-submit token (a

@@ -99,6 +99,9 @@ func (s *Store) PublishCard(ctx context.Context, id int64, notesHTML map[string]
 		if out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[CardVersion]); err != nil {
 			return err
 		}
+		if err := notifyCards(ctx, tx, d.Society); err != nil {
+			return err
+		}
 		return cardAudit(ctx, tx, by, d.Society, "card.publish", id, map[string]any{"before": before, "after": d.Card})
 	})
 	if err != nil {
@@ -139,6 +142,9 @@ func (s *Store) ConfirmCard(ctx context.Context, society string, by CardActor) (
 		if out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[CardVersion]); errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		} else if err != nil {
+			return err
+		}
+		if err := notifyCards(ctx, tx, society); err != nil {
 			return err
 		}
 		return cardAudit(ctx, tx, by, society, "card.confirm", out.ID, nil)
@@ -191,6 +197,13 @@ func lockCard(ctx context.Context, tx pgx.Tx, id int64) (CardVersion, error) {
 		return CardVersion{}, ErrNotFound
 	}
 	return v, err
+}
+
+// notifyCards tells every replica, when tx commits, that a Society's
+// published card changed.
+func notifyCards(ctx context.Context, tx pgx.Tx, society string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CardsChannel, society)
+	return err
 }
 
 func cardAudit(ctx context.Context, tx pgx.Tx, by CardActor, society, action string, id int64, detail map[string]any) error {

@@ -51,6 +51,17 @@ func (c *Cache) Get(key, contentType string, build func() ([]byte, error)) (*Ent
 	return e, e.err
 }
 
+// Forget drops every entry whose key starts with prefix: pages built from
+// data that has changed since.
+func (c *Cache) Forget(prefix string) {
+	c.entries.Range(func(k, _ any) bool {
+		if strings.HasPrefix(k.(string), prefix) {
+			c.entries.Delete(k)
+		}
+		return true
+	})
+}
+
 func (e *Entry) load() {
 	e.once.Do(func() {
 		body, err := e.build()
