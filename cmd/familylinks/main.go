@@ -310,6 +310,7 @@ func serve(log *slog.Logger) error {
 		base := strings.TrimSuffix(cfg.BaseURL, "/")
 		handlers := map[string]store.OutboxHandler{
 			store.TopicEnquiryNotify: contact.NotifyHandler(data, deps.Store, mailer, base, log),
+			store.TopicCardStale:     cards.ReminderHandler(deps.Store, mailer, data.InboxName, base, log),
 		}
 		if deps.Search != nil {
 			for topic, h := range (&gallery.Indexer{Store: deps.Store, Search: deps.Search, Catalog: cat}).Handlers() {

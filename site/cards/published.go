@@ -16,7 +16,7 @@ import (
 // StaleAfter is how long a published card is trusted without anyone
 // confirming it: after that the page says when it was last confirmed and
 // that details may have changed, and the Society's editors are reminded.
-const StaleAfter = 365 * 24 * time.Hour
+const StaleAfter = store.CardStaleAfter
 
 // Public is a Society's published card as the public pages and the open
 // directory show it. It holds nothing personal: who saved and published it
@@ -77,6 +77,9 @@ type Directory struct {
 	// OnChange runs after a load that changed any card (the page cache
 	// forgets the country pages).
 	OnChange func()
+	// Refresh is how old the copy may get before a read reloads it
+	// (default DefaultRefresh): the fallback for a lost notification.
+	Refresh time.Duration
 
 	mu      sync.Mutex
 	cards   map[string]Public
@@ -86,8 +89,9 @@ type Directory struct {
 	loaded  chan struct{} // closed when the current load ends
 }
 
-// Refresh is how old the in-memory copy may get before a read reloads it.
-const Refresh = 30 * time.Second
+// DefaultRefresh is how old the in-memory copy may get before a read
+// reloads it, when Directory.Refresh is zero.
+const DefaultRefresh = 30 * time.Second
 
 // loadTimeout bounds one load.
 const loadTimeout = 3 * time.Second
@@ -154,7 +158,11 @@ func (d *Directory) Reload(ctx context.Context) {
 
 // start begins a load when the copy is missing or old; d.mu is held.
 func (d *Directory) start(ctx context.Context) <-chan struct{} {
-	return d.startLocked(ctx, d.cards == nil || time.Since(d.at) > Refresh)
+	every := d.Refresh
+	if every <= 0 {
+		every = DefaultRefresh
+	}
+	return d.startLocked(ctx, d.cards == nil || time.Since(d.at) > every)
 }
 
 func (d *Directory) startLocked(ctx context.Context, need bool) <-chan struct{} {

@@ -21,6 +21,7 @@ import (
 	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/staff"
@@ -47,6 +48,8 @@ type Env struct {
 	KeySpec string
 	// CSRFKey signs the forms' tokens.
 	CSRFKey []byte
+	// Cards is the site's copy of the published Society cards.
+	Cards *cards.Directory
 }
 
 // New builds the site over a fresh, migrated database; a search client,
@@ -78,6 +81,15 @@ func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
 	csrfKey := make([]byte, 32)
 	_, _ = rand.Read(csrfKey)
 	deps := site.Deps{Content: data, Catalog: cat, Log: log, Store: st, Keys: keys, CSRFKey: csrfKey}
+	// As serve does: published cards are announced through PostgreSQL.
+	deps.Cards = cards.NewDirectory(st.PublishedCards)
+	lctx, stop := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		st.Listen(lctx, store.CardsChannel, func(string) { deps.Cards.Changed() })
+	}()
+	t.Cleanup(func() { stop(); <-listening })
 	if len(sc) > 0 {
 		deps.Search = sc[0]
 	}
@@ -85,7 +97,7 @@ func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{App: app, Store: st, Keys: keys, Data: data, Catalog: cat, KeySpec: spec, CSRFKey: csrfKey}
+	return &Env{App: app, Store: st, Keys: keys, Data: data, Catalog: cat, KeySpec: spec, CSRFKey: csrfKey, Cards: deps.Cards}
 }
 
 // Account creates a staff account with Password.

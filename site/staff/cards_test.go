@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/site/cards"
+	"github.com/familylinks/familylinks/site/notify"
 	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store"
 )
@@ -255,5 +257,95 @@ func checkJSONLD(t *testing.T, page string) {
 	if len(d.Location) != 1 || !strings.Contains(page, d.Location[0].Name) || !strings.Contains(page, d.Location[0].Address.Street) || len(d.Location[0].Hours) != 2 ||
 		d.Location[0].Hours[0].Day != "https://schema.org/Monday" || d.Location[0].Hours[0].Opens != "09:00" || d.Location[0].Hours[0].Closes != "16:00" {
 		t.Errorf("JSON-LD places %+v", d.Location)
+	}
+}
+
+// recordingMailer keeps what it was asked to send.
+type recordingMailer struct{ sent []notify.Message }
+
+func (m *recordingMailer) Send(_ context.Context, msg notify.Message) error {
+	m.sent = append(m.sent, msg)
+	return nil
+}
+
+// TestStaleCardNoticeAndReminder: a card nobody has confirmed for a year
+// says so on its public page, in the page's language, and the Society's
+// page editors (not its other caseworkers) get one reminder with no
+// personal data; "still correct" takes the notice away.
+func TestStaleCardNoticeAndReminder(t *testing.T) {
+	e := sitetest.New(t)
+	ctx := context.Background()
+	ana := e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	ben := e.Account(t, "ben@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "cas@drk.example", "de", store.RoleCaseworker)
+	for _, m := range []string{ana.Email, ben.Email} {
+		if err := e.Store.SetPageEditor(ctx, m, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := e.Store.SaveCardDraft(ctx, "de", json.RawMessage(`{"emails":["suchdienst@drk.example"]}`), nil, store.CardActor{StaffID: ana.ID, Email: ana.Email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.PublishCard(ctx, v.ID, nil, store.CardActor{StaffID: ben.ID, Email: ben.Email}); err != nil {
+		t.Fatal(err)
+	}
+	cleanup := &store.Cleanup{Store: e.Store}
+	if r, err := cleanup.RunOnce(ctx); err != nil || r.CardReminders != 0 {
+		t.Fatalf("a fresh card got %d reminders (%v)", r.CardReminders, err)
+	}
+	// A year passes: the dates move back, and the change is announced as
+	// a publish would announce it.
+	if _, err := e.Store.Pool().Exec(ctx, `UPDATE society_cards SET decided_at = '2025-10-01', confirmed_at = '2025-11-02' WHERE id = $1`, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.Pool().Exec(ctx, `SELECT pg_notify($1, 'de')`, store.CardsChannel); err != nil {
+		t.Fatal(err)
+	}
+	visitor := e.Browser(t)
+	page := func(lang, want string) bool {
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if strings.Contains(text(visitor.Get("/"+lang+"/countries/de").Body), want) {
+				return true
+			}
+		}
+		return false
+	}
+	if !page("en", "German Red Cross last confirmed these details on November 2, 2025. They may have changed") {
+		t.Error("the English page does not say the card is old")
+	}
+	if !page("fr", "2 novembre 2025") {
+		t.Error("the French page does not give the date of the last confirmation in French")
+	}
+	r, err := cleanup.RunOnce(ctx)
+	if err != nil || r.CardReminders != 1 {
+		t.Fatalf("reminders queued: %d (%v), want 1", r.CardReminders, err)
+	}
+	if r, _ := cleanup.RunOnce(ctx); r.CardReminders != 0 {
+		t.Errorf("a second round queued %d more reminders", r.CardReminders)
+	}
+	mailer := &recordingMailer{}
+	w := &store.Worker{Store: e.Store, Handlers: map[string]store.OutboxHandler{
+		store.TopicCardStale: cards.ReminderHandler(e.Store, mailer, e.Data.InboxName, sitetest.BaseURL, slog.New(slog.DiscardHandler)),
+	}}
+	if n, err := w.RunOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("worker: %d, %v", n, err)
+	}
+	if len(mailer.sent) != 2 || mailer.sent[0].To != ana.Email || mailer.sent[1].To != ben.Email {
+		t.Fatalf("reminders went to %+v, want the two page editors", mailer.sent)
+	}
+	m := mailer.sent[0]
+	if !strings.Contains(m.Body, "German Red Cross") || !strings.Contains(m.Body, "2 November 2025") || !strings.Contains(m.Body, sitetest.BaseURL+"/staff/cards/de") ||
+		strings.Contains(m.Body, "suchdienst@") || strings.Contains(m.Body, ben.Email) {
+		t.Errorf("reminder: %q", m.Body)
+	}
+	if _, err := e.Store.ConfirmCard(ctx, "de", store.CardActor{StaffID: ana.ID, Email: ana.Email}); err != nil {
+		t.Fatal(err)
+	}
+	if !page("en", "Last confirmed on "+e.Catalog.Translator("en").Date(time.Now())) {
+		t.Error("after 'still correct' the page does not give the new date")
+	}
+	if strings.Contains(text(visitor.Get("/en/countries/de").Body), "may have changed") {
+		t.Error("the notice stays after the card was confirmed")
 	}
 }

@@ -19,6 +19,25 @@ var (
 	ErrNotDraft = errors.New("store: that version is not an open draft")
 )
 
+// CardStaleAfter is how long a published card is trusted without anyone
+// confirming it. After that the public page says so, and the Society's
+// page editors are reminded (RemindStaleCards), again every
+// CardRemindEvery until someone confirms or publishes.
+const (
+	CardStaleAfter  = 365 * 24 * time.Hour
+	CardRemindEvery = 30 * 24 * time.Hour
+)
+
+// TopicCardStale is the outbox topic of a reminder; its payload is a
+// CardReminder, which holds nothing personal.
+const TopicCardStale = "card.stale"
+
+// CardReminder asks a Society's page editors to check its card.
+type CardReminder struct {
+	Society   string    `json:"society"`
+	Confirmed time.Time `json:"confirmed"`
+}
+
 // CardVersion is one saved version of a Society's contact card.
 type CardVersion struct {
 	ID           int64             `db:"id"`
@@ -197,6 +216,48 @@ func lockCard(ctx context.Context, tx pgx.Tx, id int64) (CardVersion, error) {
 		return CardVersion{}, ErrNotFound
 	}
 	return v, err
+}
+
+// RemindStaleCards queues a reminder for each published card nobody has
+// confirmed for CardStaleAfter, unless one was queued since it was last
+// confirmed and less than CardRemindEvery ago. The mark and the message
+// commit together, so a reminder is queued once however many replicas
+// run this.
+func (s *Store) RemindStaleCards(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `UPDATE society_cards SET reminded_at = now()
+			WHERE status = 'published' AND confirmed_at < now() - make_interval(secs => $1)
+			  AND (reminded_at IS NULL OR reminded_at < confirmed_at OR reminded_at < now() - make_interval(secs => $2))
+			RETURNING society, confirmed_at`, CardStaleAfter.Seconds(), CardRemindEvery.Seconds())
+		due, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CardReminder])
+		if err != nil {
+			return err
+		}
+		for _, r := range due {
+			if err := Enqueue(ctx, tx, TopicCardStale, r); err != nil {
+				return err
+			}
+		}
+		n = int64(len(due))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: remind stale cards: %w", err)
+	}
+	return n, nil
+}
+
+// PageEditorEmails lists the addresses of a Society's enabled page editors.
+func (s *Store) PageEditorEmails(ctx context.Context, society string) ([]string, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	rows, _ := s.pool.Query(ctx, `SELECT email FROM staff WHERE society = $1 AND page_editor AND disabled_at IS NULL ORDER BY email`, society)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("store: page editors: %w", err)
+	}
+	return out, nil
 }
 
 // notifyCards tells every replica, when tx commits, that a Society's

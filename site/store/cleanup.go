@@ -9,7 +9,8 @@ import (
 
 // Cleanup deletes what the site keeps only for a while: rate-limit
 // counters, expired sessions, handled outbox messages, and the client
-// addresses in the audit log. Every replica runs one beside its outbox
+// addresses in the audit log; it also queues the reminders for Society
+// cards nobody has confirmed for a year. Every replica runs one beside its outbox
 // worker; the deletes are idempotent and skip rows another replica holds,
 // so several replicas cleaning at once is harmless.
 type Cleanup struct {
@@ -36,6 +37,8 @@ const DefaultAuditAddressKeep = 90 * 24 * time.Hour
 // CleanupResult counts what one round removed.
 type CleanupResult struct {
 	Hits, Sessions, Outbox, AuditAddresses int64
+	// CardReminders counts the reminders queued for unconfirmed cards.
+	CardReminders int64
 }
 
 func (c *Cleanup) defaults() {
@@ -72,6 +75,7 @@ func (c *Cleanup) RunOnce(ctx context.Context) (CleanupResult, error) {
 	r.Sessions = keep(c.Store.DeleteExpiredSessions(ctx))
 	r.Outbox = keep(c.Store.DeleteFinishedOutbox(ctx, c.OutboxKeep))
 	r.AuditAddresses = keep(c.Store.ForgetAuditAddresses(ctx, c.AuditAddressKeep))
+	r.CardReminders = keep(c.Store.RemindStaleCards(ctx))
 	return r, first
 }
 
@@ -84,7 +88,7 @@ func (c *Cleanup) Run(ctx context.Context) {
 		case err != nil && ctx.Err() == nil:
 			c.Log.Warn("cleanup failed", "err", err)
 		case err == nil:
-			c.Log.Debug("cleanup", "rate_limits", r.Hits, "sessions", r.Sessions, "outbox", r.Outbox, "audit_addresses", r.AuditAddresses)
+			c.Log.Debug("cleanup", "rate_limits", r.Hits, "sessions", r.Sessions, "outbox", r.Outbox, "audit_addresses", r.AuditAddresses, "card_reminders", r.CardReminders)
 		}
 		pause := c.Every + time.Duration(rand.Int64N(int64(c.Every)/5+1))
 		select {
