@@ -96,6 +96,50 @@ func TestTwoReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("society card", func(t *testing.T) {
+		// Both replicas have the French page in their caches, without a
+		// card. One page editor saves a draft on A, a colleague publishes
+		// it on B: both replicas show it within 2 seconds.
+		for _, r := range []*siteProc{a, b} {
+			if p := newClient(t, "203.0.113.30").get(r.URL + "/en/countries/fr"); p.Status != http.StatusOK || strings.Contains(p.Body, "tel:") {
+				t.Fatalf("%s: the French page before any card: %d", r.Name, p.Status)
+			}
+		}
+		for _, m := range []string{"ed1@croix-rouge.test", "ed2@croix-rouge.test"} {
+			run(t, cli, password+"\n", "staff", "add", "--email", m, "--society", "fr", "--role", "caseworker", "--page-editor", "--password-stdin")
+		}
+		ed1 := newClient(t, "203.0.113.31")
+		ed1.login(a.URL, a.URL, "ed1@croix-rouge.test", password)
+		tok := csrf(t, ed1.get(a.URL+"/staff/cards/fr"))
+		if p := ed1.post(a.URL+"/staff/cards/fr", url.Values{"_csrf": {tok}, "phones_n": {"1"}, "phone_0_number": {"01 44 43 11 00"}, "phone_0_voice": {"yes"}, "desk_fr": {"Rétablissement des liens familiaux"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("save on A: %d", p.Status)
+		}
+		hist, err := st.CardHistory(t.Context(), "fr")
+		if err != nil || len(hist) != 1 {
+			t.Fatalf("history %v %v", hist, err)
+		}
+		ed2 := newClient(t, "203.0.113.32")
+		ed2.login(b.URL, b.URL, "ed2@croix-rouge.test", password)
+		tok = csrf(t, ed2.get(b.URL+"/staff/cards/fr"))
+		if p := ed2.post(b.URL+"/staff/cards/fr/"+strconv.FormatInt(hist[0].ID, 10)+"/publish", url.Values{"_csrf": {tok}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("publish on B: %d", p.Status)
+		}
+		published := time.Now()
+		for _, r := range []*siteProc{a, b} {
+			for {
+				p := newClient(t, "203.0.113.33").get(r.URL + "/fr/countries/fr")
+				if strings.Contains(p.Body, `href="tel:&#43;33144431100"`) && strings.Contains(p.Body, "Rétablissement des liens familiaux") {
+					t.Logf("%s shows the card %v after it was published", r.Name, time.Since(published).Round(time.Millisecond))
+					break
+				}
+				if time.Since(published) > 2*time.Second {
+					t.Fatalf("%s does not show the card 2 s after it was published on B", r.Name)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	})
+
 	t.Run("contact rate limit", func(t *testing.T) {
 		c := newClient(t, "203.0.113.10")
 		replicas := []*siteProc{a, b}
