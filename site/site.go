@@ -18,6 +18,7 @@ import (
 	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/countries"
 	"github.com/familylinks/familylinks/site/crypt"
+	"github.com/familylinks/familylinks/site/directory"
 	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/meta"
 	"github.com/familylinks/familylinks/site/pages"
@@ -165,11 +166,12 @@ func New(cfg Config, deps Deps) (*fiber.App, error) {
 	if dir != nil {
 		// Pages built from an older card are forgotten: their keys hold
 		// the card's version, so they would never be served again anyway.
-		dir.OnChange = func() { kit.Pages.Forget("country:") }
+		dir.OnChange = func() { kit.Pages.Forget("country:"); kit.Pages.Forget(directory.CachePrefix) }
 	}
 	if deps.Store != nil {
 		staff.New(kit, deps.Store, deps.Content, deps.Keys, csrf, dir).Register(app) // /staff/…: login, logout, dashboard (before /:lang)
 	}
+	directory.New(kit, deps.Content, dir).Register(app) // /api/v1/directory.json, /api/v1/directory/{iso2}.json
 	gp := gallery.NewPublic(kit, deps.Content, deps.Store, deps.Search, csrf)
 	gp.RegisterMedia(app) // /media/{ref}/{width}.jpg, only while published
 	lang := app.Group("/:lang", kit.LangMiddleware)

@@ -60,6 +60,13 @@ Usage:
   familylinks env [--names]         list the environment variables familylinks reads, their defaults
                                     and what they do (--names: the names only)
   familylinks paths                 list the paths the site answers GET on, as its router has them
+  familylinks directory export [FILE]
+                                    write the open directory (/api/v1/directory.json: places, Societies,
+                                    published cards) to FILE or standard output
+  familylinks directory import --as EMAIL FILE
+                                    load the cards in such a file as drafts saved by EMAIL (an admin or
+                                    page editor); a second person publishes each. Nothing is saved when
+                                    any card is invalid
 
 Environment: familylinks env lists every variable, its default and what it does.
 `
@@ -111,6 +118,8 @@ func main() {
 		err = envCmd(os.Stdout, os.Args[2:])
 	case "paths":
 		err = pathsCmd(os.Stdout, log)
+	case "directory":
+		err = directoryCmd(os.Args[2:], os.Stdout, log)
 	case "check":
 		err = check(os.Stdout, log, os.Args[2:])
 	case "help", "-h", "--help":

@@ -190,6 +190,7 @@ func TestPublishedCardOnTheCountryPage(t *testing.T) {
 		t.Error("the page still says the Society's services are unknown")
 	}
 	checkJSONLD(t, en)
+	checkDirectory(t, e, ana)
 	ar := text(visitor.Get("/ar/countries/de").Body)
 	for _, want := range []string{"خدمة البحث عن المفقودين", "الاثنين", "9:00 ص–4:00 م", `href="tel:+4930854040"`, "التغرينية"} {
 		if !strings.Contains(ar, want) {
@@ -347,5 +348,57 @@ func TestStaleCardNoticeAndReminder(t *testing.T) {
 	}
 	if strings.Contains(text(visitor.Get("/en/countries/de").Body), "may have changed") {
 		t.Error("the notice stays after the card was confirmed")
+	}
+}
+
+// checkDirectory: the open directory has the published card, with CORS
+// and an ETag, and nothing about the people who saved or published it; a
+// newer draft does not reach it.
+func checkDirectory(t *testing.T, e *sitetest.Env, editor *sitetest.Browser) {
+	t.Helper()
+	api := e.Browser(t)
+	one := api.Get("/api/v1/directory/de.json")
+	if one.Status != http.StatusOK || one.Header.Get("Access-Control-Allow-Origin") != "*" || one.Header.Get("ETag") == "" ||
+		!strings.HasPrefix(one.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("GET /api/v1/directory/de.json: %d %v", one.Status, one.Header)
+	}
+	var entry struct {
+		ISO2    string
+		Society struct{ Name string }
+		Card    *struct {
+			Phones []struct{ Number string }
+			Emails []string
+			Desk   map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(one.Body), &entry); err != nil {
+		t.Fatal(err)
+	}
+	if entry.ISO2 != "de" || entry.Society.Name != "German Red Cross" || entry.Card == nil || len(entry.Card.Phones) != 1 || entry.Card.Phones[0].Number != "+4930854040" || entry.Card.Desk["ar"] == "" {
+		t.Fatalf("directory entry %s", one.Body)
+	}
+	for _, personal := range []string{"ana@drk.example", "ben@drk.example", "saved_by", "decided_by", "staff"} {
+		if strings.Contains(one.Body, personal) {
+			t.Errorf("the directory shows %q", personal)
+		}
+	}
+	all := api.Get("/api/v1/directory.json")
+	if all.Status != http.StatusOK || !strings.Contains(all.Body, `"+4930854040"`) || strings.Contains(all.Body, "ana@drk.example") {
+		t.Errorf("GET /api/v1/directory.json: %d", all.Status)
+	}
+	// A newer draft, with another number, stays in the back office.
+	form := cardFields(sitetest.CSRF(t, editor.Get("/staff/cards/de")))
+	form.Set("phone_0_number", "+49 30 1234567")
+	if res := editor.Do("POST", "/staff/cards/de", form); res.Status != http.StatusSeeOther {
+		t.Fatalf("saving a second draft: %d", res.Status)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, path := range []string{"/api/v1/directory/de.json", "/api/v1/directory.json", "/en/countries/de"} {
+		if body := text(api.Get(path).Body); strings.Contains(body, "301234567") || strings.Contains(body, "30 1234567") {
+			t.Errorf("%s shows the draft's number", path)
+		}
+	}
+	if res := api.Get("/api/v1/directory/zz.json"); res.Status != http.StatusNotFound {
+		t.Errorf("an unknown place: %d", res.Status)
 	}
 }
