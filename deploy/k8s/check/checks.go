@@ -968,13 +968,15 @@ func (c *checker) postgres() {
 			jobs++
 		}
 	}
-	need := replicas*pool + jobs*pool + reserveConns
+	// Each site replica also holds one connection outside its pool: the
+	// one that LISTENs for published Society cards.
+	need := replicas*(pool+1) + jobs*pool + reserveConns
 	maxConns, err := strconv.Atoi(spec.PostgresConfiguration.Parameters["max_connections"])
 	if err != nil {
 		maxConns = 100 // PostgreSQL's default
 	}
 	if maxConns < need {
-		c.p.add(d, "max_connections %d < %d site replicas × %d + %d jobs × %d + %d in reserve = %d", maxConns, replicas, pool, jobs, pool, reserveConns, need)
+		c.p.add(d, "max_connections %d < %d site replicas × (%d + 1 listening) + %d jobs × %d + %d in reserve = %d", maxConns, replicas, pool, jobs, pool, reserveConns, need)
 	}
 }
 
