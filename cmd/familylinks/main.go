@@ -282,6 +282,11 @@ func serve(log *slog.Logger) error {
 				}
 				log.Info("demo gallery seeded", "entries", made)
 			}
+			made, err := cards.SeedExamples(ctx, st)
+			if err != nil {
+				return err
+			}
+			log.Info("example card drafts seeded (back office only; never publishable)", "cards", made)
 		}
 	} else {
 		log.Warn("DATABASE_URL is not set: the back office is off and /readyz reports PostgreSQL missing")

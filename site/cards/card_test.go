@@ -85,3 +85,22 @@ func TestNotesAreSanitised(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplesAreValidAndSayTheyAreExamples: the example drafts that `make
+// run` seeds pass validation (so the back office can re-save them), say
+// they are examples, and Panama's holds nothing beyond its source.
+func TestExamplesAreValidAndSayTheyAreExamples(t *testing.T) {
+	langs := []string{"en", "fr", "es", "ar", "prs", "ps", "so", "ru", "uk", "ti"}
+	for society, c := range Examples {
+		if _, errs := Validate(c, society, langs); len(errs) > 0 {
+			t.Errorf("%s: %v", society, errs)
+		}
+		if !strings.HasPrefix(c.Notes["en"], "EXAMPLE") {
+			t.Errorf("%s: the note does not start by saying it is an example", society)
+		}
+	}
+	pa := Examples["pa"]
+	if len(pa.Phones)+len(pa.Emails)+len(pa.Places) != 0 || pa.Desk != nil || pa.RFLPage != "" || pa.Form != "" {
+		t.Error("Panama's example holds details its source does not give")
+	}
+}

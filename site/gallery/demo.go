@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"image/png"
 	"math/rand/v2"
@@ -28,17 +27,9 @@ const DemoSociety = "ch"
 func SeedDemo(ctx context.Context, st *store.Store, keys *crypt.Keyring, n int) (int, error) {
 	var ids [2]int64
 	for i, email := range []string{"demo-publisher@familylinks.invalid", "demo-approver@familylinks.invalid"} {
-		a, err := st.StaffByEmail(ctx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			// An argon2id hash of nothing anyone can type; the account is
-			// disabled at once in any case.
-			a, err = st.CreateStaff(ctx, email, DemoSociety, store.RoleCaseworker, "$argon2id$v=19$m=19456,t=2,p=1$ZGVtbw$ZGVtbw", false)
-			if err == nil {
-				err = st.DisableStaff(ctx, email)
-			}
-		}
+		a, err := st.DemoStaff(ctx, email, DemoSociety)
 		if err != nil {
-			return 0, fmt.Errorf("gallery: demo accounts: %w", err)
+			return 0, fmt.Errorf("gallery: %w", err)
 		}
 		ids[i] = a.ID
 	}

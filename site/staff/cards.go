@@ -125,7 +125,7 @@ func (h *Handler) cardPageData(c *fiber.Ctx, society string, u store.Staff, type
 			p.Published = &hist[i]
 		}
 	}
-	p.CanPublish = p.Draft != nil && p.Draft.SavedBy != u.ID
+	p.CanPublish = p.Draft != nil && !p.Draft.Example && p.Draft.SavedBy != u.ID
 	var card cards.Card
 	switch {
 	case typed != nil:
@@ -314,6 +314,8 @@ func (h *Handler) cardPublish(c *fiber.Ctx) error {
 		return h.cardRefused(c, society, u, "You saved this draft: a colleague of your Society, or an administrator, must publish it.")
 	case errors.Is(err, store.ErrNotDraft):
 		return h.cardRefused(c, society, u, "That version is no longer an open draft.")
+	case errors.Is(err, store.ErrExample):
+		return h.cardRefused(c, society, u, "This draft is an example: it can never be published. Save your Society's own card to replace it.")
 	case err != nil:
 		return err
 	}

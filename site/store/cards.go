@@ -17,6 +17,8 @@ var (
 	// ErrNotDraft: the version is no longer a draft (published, rejected
 	// or replaced by a newer draft).
 	ErrNotDraft = errors.New("store: that version is not an open draft")
+	// ErrExample: an example draft is never published.
+	ErrExample = errors.New("store: an example card is never published")
 )
 
 // CardStaleAfter is how long a published card is trusted without anyone
@@ -51,9 +53,12 @@ type CardVersion struct {
 	DecidedAt    *time.Time        `db:"decided_at"`
 	ConfirmedAt  *time.Time        `db:"confirmed_at"`
 	RestoredFrom *int64            `db:"restored_from"`
+	// Example marks a draft seeded to show the back office: it can never
+	// be published (the database refuses).
+	Example bool `db:"example"`
 }
 
-const cardColumns = `id, society, status, card, notes_html, saved_by, saved_at, decided_by, decided_at, confirmed_at, restored_from`
+const cardColumns = `id, society, status, card, notes_html, saved_by, saved_at, decided_by, decided_at, confirmed_at, restored_from, example`
 
 // CardActor is who acts on a card, for the audit log.
 type CardActor struct {
@@ -88,6 +93,28 @@ func (s *Store) SaveCardDraft(ctx context.Context, society string, card json.Raw
 	return out, nil
 }
 
+// SaveExampleCard stores an example draft for a Society that has no card
+// yet, saved by by (the demo account). It returns false when the Society
+// already has a version, example or not.
+func (s *Store) SaveExampleCard(ctx context.Context, society string, card json.RawMessage, by CardActor) (bool, error) {
+	var made bool
+	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO society_cards (society, status, card, saved_by, example)
+			SELECT $1, 'draft', $2, $3, true WHERE NOT EXISTS (SELECT 1 FROM society_cards WHERE society = $1)`, society, card, by.StaffID)
+		if err != nil {
+			return err
+		}
+		if made = tag.RowsAffected() == 1; !made {
+			return nil
+		}
+		return cardAudit(ctx, tx, by, society, "card.example", 0, map[string]any{"card": card})
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: save example card: %w", err)
+	}
+	return made, nil
+}
+
 // PublishCard publishes a draft: someone other than the person who saved
 // it. The version published until then is kept as superseded. notesHTML is
 // the notes rendered and sanitised now. The audit line records both
@@ -101,6 +128,9 @@ func (s *Store) PublishCard(ctx context.Context, id int64, notesHTML map[string]
 		}
 		if d.Status != "draft" {
 			return ErrNotDraft
+		}
+		if d.Example {
+			return ErrExample
 		}
 		if d.SavedBy == by.StaffID {
 			return ErrSamePerson

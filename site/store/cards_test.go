@@ -108,3 +108,49 @@ func TestSocietyCardFourEyes(t *testing.T) {
 		t.Errorf("audit lines %v", actions)
 	}
 }
+
+// TestExampleCardNeverPublished: an example draft is seeded only where a
+// Society has no card, and neither the store nor the table lets anyone
+// publish it; a real draft saved over it replaces it.
+func TestExampleCardNeverPublished(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	demo, err := s.DemoStaff(ctx, "demo-publisher@familylinks.invalid", "ch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.DemoStaff(ctx, "demo-publisher@familylinks.invalid", "ch"); err != nil || again.ID != demo.ID || again.DisabledAt == nil {
+		t.Fatalf("demo account: %+v %v", again, err)
+	}
+	admin, err := s.CreateStaff(ctx, "admin@familylinks.example", "", store.RoleAdmin, "hash", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDemo, byAdmin := store.CardActor{StaffID: demo.ID, Email: demo.Email}, store.CardActor{StaffID: admin.ID, Email: admin.Email}
+	if made, err := s.SaveExampleCard(ctx, "pa", json.RawMessage(`{"notes":{"en":"EXAMPLE"}}`), byDemo); err != nil || !made {
+		t.Fatalf("seed: %v %v", made, err)
+	}
+	if made, err := s.SaveExampleCard(ctx, "pa", json.RawMessage(`{}`), byDemo); err != nil || made {
+		t.Fatalf("a second seed: %v %v", made, err)
+	}
+	h, _ := s.CardHistory(ctx, "pa")
+	if len(h) != 1 || !h[0].Example || h[0].Status != "draft" {
+		t.Fatalf("history %+v", h)
+	}
+	if _, err := s.PublishCard(ctx, h[0].ID, nil, byAdmin); !errors.Is(err, store.ErrExample) {
+		t.Errorf("publishing an example: %v, want ErrExample", err)
+	}
+	if _, err := s.Pool().Exec(ctx, `UPDATE society_cards SET status = 'published', decided_by = $2 WHERE id = $1`, h[0].ID, admin.ID); err == nil {
+		t.Error("the table let an example be published")
+	}
+	if pub, _ := s.PublishedCards(ctx); len(pub) != 0 {
+		t.Fatalf("published: %v", pub)
+	}
+	if _, err := s.SaveCardDraft(ctx, "pa", json.RawMessage(`{"emails":["a@b.example"]}`), nil, byAdmin); err != nil {
+		t.Fatal(err)
+	}
+	h, _ = s.CardHistory(ctx, "pa")
+	if len(h) != 2 || h[0].Example || h[0].Status != "draft" || h[1].Status != "superseded" {
+		t.Errorf("after a real draft: %+v", h)
+	}
+}

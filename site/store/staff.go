@@ -176,3 +176,20 @@ func endSessions(ctx context.Context, tx pgx.Tx, staffID int64) error {
 	}
 	return nil
 }
+
+// DemoStaff returns the account that seeds example data (`familylinks dev`),
+// creating it disabled: an argon2id hash of nothing anyone can type, and
+// nobody can sign in with it anyway.
+func (s *Store) DemoStaff(ctx context.Context, email, society string) (Staff, error) {
+	a, err := s.StaffByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		a, err = s.CreateStaff(ctx, email, society, RoleCaseworker, "$argon2id$v=19$m=19456,t=2,p=1$ZGVtbw$ZGVtbw", false)
+		if err == nil {
+			err = s.DisableStaff(ctx, email)
+		}
+	}
+	if err != nil {
+		return Staff{}, fmt.Errorf("store: demo account %s: %w", email, err)
+	}
+	return a, nil
+}
