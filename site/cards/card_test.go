@@ -1,6 +1,7 @@
 package cards
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,27 @@ func TestExamplesAreValidAndSayTheyAreExamples(t *testing.T) {
 	pa := Examples["pa"]
 	if len(pa.Phones)+len(pa.Emails)+len(pa.Places) != 0 || pa.Desk != nil || pa.RFLPage != "" || pa.Form != "" {
 		t.Error("Panama's example holds details its source does not give")
+	}
+}
+
+// TestDiffNamesEachChangedField: a changed number, an added place's hours
+// and a removed e-mail are each one line; what did not change is not.
+func TestDiffNamesEachChangedField(t *testing.T) {
+	before := []byte(`{"phones":[{"number":"+4930854040","voice":true}],"emails":["a@drk.example"],"desk":{"en":"Tracing"}}`)
+	after := []byte(`{"phones":[{"number":"+4930854041","voice":true}],"desk":{"en":"Tracing"},"places":[{"name":"Berlin","hours":[{"day":1,"open":"09:00","close":"16:00"}]}]}`)
+	got := Diff(before, after)
+	want := []Change{
+		{"emails.0", "a@drk.example", ""},
+		{"phones.0.number", "+4930854040", "+4930854041"},
+		{"places.0.hours.0.close", "", "16:00"},
+		{"places.0.hours.0.day", "", "1"},
+		{"places.0.hours.0.open", "", "09:00"},
+		{"places.0.name", "", "Berlin"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Diff = %v\nwant %v", got, want)
+	}
+	if d := Diff(before, before); len(d) != 0 {
+		t.Errorf("a version differs from itself: %v", d)
 	}
 }

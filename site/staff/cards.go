@@ -39,10 +39,18 @@ type CardPage struct {
 	RFLPage, Form        string
 	Errors               cards.Errors
 	Published, Draft     *store.CardVersion
-	History              []store.CardVersion
+	// DraftChanges is what publishing the draft would change.
+	DraftChanges []cards.Change
+	History      []HistoryRow
 	// CanPublish: there is a draft and this account did not save it.
 	CanPublish bool
 	Notice     string
+}
+
+// HistoryRow is a version with what it changed from the one before it.
+type HistoryRow struct {
+	store.CardVersion
+	Changes []cards.Change
 }
 
 // Err is the problem with a field, if any.
@@ -116,7 +124,7 @@ func (h *Handler) cardPageData(c *fiber.Ctx, society string, u store.Staff, type
 	if err != nil {
 		return CardPage{}, err
 	}
-	p := CardPage{Society: society, SocietyName: h.societyName(society), History: hist, Errors: errs}
+	p := CardPage{Society: society, SocietyName: h.societyName(society), Errors: errs}
 	for i := range hist {
 		switch hist[i].Status {
 		case "draft":
@@ -124,6 +132,20 @@ func (h *Handler) cardPageData(c *fiber.Ctx, society string, u store.Staff, type
 		case "published":
 			p.Published = &hist[i]
 		}
+		row := HistoryRow{CardVersion: hist[i]}
+		if i+1 < len(hist) { // newest first: the one before is next
+			row.Changes = cards.Diff(hist[i+1].Card, hist[i].Card)
+		} else {
+			row.Changes = cards.Diff(nil, hist[i].Card)
+		}
+		p.History = append(p.History, row)
+	}
+	if p.Draft != nil {
+		var before []byte
+		if p.Published != nil {
+			before = p.Published.Card
+		}
+		p.DraftChanges = cards.Diff(before, p.Draft.Card)
 	}
 	p.CanPublish = p.Draft != nil && !p.Draft.Example && p.Draft.SavedBy != u.ID
 	var card cards.Card

@@ -114,6 +114,10 @@ func TestCardFourEyesOverHTTP(t *testing.T) {
 	if !strings.Contains(page.Body, `id="publish"`) {
 		t.Fatal("a colleague is not offered to publish")
 	}
+	// The second person sees what publishing would change, field by field.
+	if b := text(page.Body); !strings.Contains(b, `id="draft-changes"`) || !strings.Contains(b, "<td dir=\"ltr\">phones.0.number</td><td dir=\"auto\">—</td><td dir=\"auto\">+4930854040</td>") {
+		t.Error("the reviewer does not see the draft's changes")
+	}
 	if res := ben.Do("POST", draft+"/publish", url.Values{"_csrf": {sitetest.CSRF(t, page)}}); res.Status != http.StatusSeeOther {
 		t.Fatalf("publish: %d", res.Status)
 	}
