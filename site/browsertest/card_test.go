@@ -3,6 +3,9 @@ package browsertest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +106,81 @@ func TestSocietyCardOnAPhone(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestJourneyCard: a German Red Cross page editor adds a hotline and a
+// walk-in place with hours in the back office; a second editor publishes
+// it; the country page in the journey's language leads with the card, with
+// today's hours marked in that language; the open directory has it. In
+// English and Arabic, with and without JavaScript.
+func TestJourneyCard(t *testing.T) {
+	needBrowser(t)
+	s := newLiveSite(t)
+	for _, m := range []string{"ed1@drk.example", "ed2@drk.example"} {
+		s.Env.Account(t, m, "de", store.RoleCaseworker)
+		if err := s.Env.Store.SetPageEditor(context.Background(), m, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range journeyVariants {
+		t.Run(v.name(), func(t *testing.T) {
+			number := fmt.Sprintf("+49 30 85404%02d", 10+i) // each variant publishes its own
+			tel := "tel:" + strings.ReplaceAll(number, " ", "")
+			ed1 := newTab(t, s, tabName(t)+"-editor", v.js)
+			ed1.login("ed1@drk.example")
+			ed1.Go("/staff/cards/de")
+			ed1.Replace("#phone_0_number", number)
+			ed1.Replace("#phone_0_label", "Hotline")
+			ed1.Click(`input[name="phone_0_free"]`)
+			ed1.Replace("#place_0_name", "Suchdienst Berlin")
+			ed1.Replace("#place_0_address", "Carstennstraße 58")
+			ed1.Replace("#place_0_city", "12205 Berlin")
+			ed1.Replace("#place_0_time_zone", "Europe/Berlin")
+			ed1.Replace("#place_0_languages", "de, ar")
+			for d := 0; d < 7; d++ {
+				ed1.Replace(fmt.Sprintf(`input[name="place_0_open_%d"]`, d), "09:00")
+				ed1.Replace(fmt.Sprintf(`input[name="place_0_close_%d"]`, d), "17:00")
+			}
+			ed1.Shot("card-form")
+			ed1.Follow("#save")
+			if !strings.Contains(ed1.Path(), "saved=1") || ed1.Has("#publish") {
+				t.Fatalf("after saving: %s (the author must not be offered to publish)", ed1.Path())
+			}
+			ed2 := newTab(t, s, tabName(t)+"-reviewer", v.js)
+			ed2.login("ed2@drk.example")
+			ed2.Go("/staff/cards/de")
+			if !strings.Contains(ed2.Text("#draft-changes"), strings.ReplaceAll(number, " ", "")) {
+				t.Errorf("the reviewer does not see the new number among the changes: %s", ed2.Text("#draft-changes"))
+			}
+			ed2.Follow("#publish")
+			if !strings.Contains(ed2.Path(), "published=1") {
+				t.Fatalf("publishing: %s", ed2.Path())
+			}
+			visitor := newTab(t, s, tabName(t), v.js)
+			waitFor(t, visitor, "/"+v.lang+"/countries/de", func() bool { return visitor.Has(`.society-card a[href="` + tel + `"]`) })
+			checkPage(t, visitor, v.lang)
+			today := s.Env.Catalog.Translator(v.lang).Weekday(time.Now().In(berlin).Weekday())
+			if got := visitor.Text(".hours tr.today th"); !strings.Contains(got, today) {
+				t.Errorf("today's row reads %q, want %q", got, today)
+			}
+			if got := visitor.Text(".hours tr.today td"); !strings.Contains(got, s.Env.Catalog.Translator(v.lang).Clock("09:00")) {
+				t.Errorf("today's hours read %q", got)
+			}
+			visitor.Shot("country-card")
+			res, err := http.Get(s.URL + "/api/v1/directory/de.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if !strings.Contains(string(body), `"`+strings.ReplaceAll(number, " ", "")+`"`) || !strings.Contains(string(body), "Suchdienst Berlin") {
+				t.Errorf("the directory does not have the card: %s", body)
+			}
+		})
 	}
 }
