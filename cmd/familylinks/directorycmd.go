@@ -19,9 +19,10 @@ import (
 )
 
 // directoryCmd is `familylinks directory export [FILE]` (the open
-// directory, as /api/v1/directory.json serves it) and `familylinks
-// directory import --as EMAIL FILE` (cards from such a file, saved as
-// drafts that a second person publishes).
+// directory, as /api/v1/directory.json serves it), `familylinks directory
+// import --as EMAIL FILE` (cards from such a file, saved as drafts that a
+// second person publishes) and `familylinks directory publish --as EMAIL`
+// (that second person, for every open draft they did not save).
 func directoryCmd(args []string, stdout io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
 		return errors.New("directory: say export or import")
@@ -51,8 +52,56 @@ func directoryCmd(args []string, stdout io.Writer, log *slog.Logger) error {
 		return withStore("directory import", func(ctx context.Context, st *store.Store) error {
 			return importDirectory(ctx, st, b, strings.ToLower(strings.TrimSpace(*as)), stdout, log)
 		})
+	case "publish":
+		fs := flag.NewFlagSet("directory publish", flag.ContinueOnError)
+		as := fs.String("as", "", "the second person: an administrator, or a page editor of the Societies whose drafts to publish")
+		only := fs.String("society", "", "publish only this Society's draft")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *as == "" {
+			return errors.New("directory publish: usage: familylinks directory publish --as EMAIL [--society XX]")
+		}
+		return withStore("directory publish", func(ctx context.Context, st *store.Store) error {
+			return publishDrafts(ctx, st, strings.ToLower(strings.TrimSpace(*as)), strings.ToLower(*only), stdout)
+		})
 	}
 	return fmt.Errorf("directory: unknown action %q", args[0])
+}
+
+// publishDrafts is the second person of a bulk import: it publishes every
+// open draft (or one Society's) that the account may edit and did not save
+// itself; the others are listed and left for someone else.
+func publishDrafts(ctx context.Context, st *store.Store, as, only string, stdout io.Writer) error {
+	who, err := st.StaffByEmail(ctx, as)
+	if err != nil || who.DisabledAt != nil {
+		return fmt.Errorf("directory publish: no enabled account %s", as)
+	}
+	drafts, err := st.OpenDrafts(ctx)
+	if err != nil {
+		return err
+	}
+	published, left := 0, 0
+	for _, d := range drafts {
+		switch {
+		case only != "" && d.Society != only:
+			continue
+		case !who.CanEditCard(d.Society):
+			fmt.Fprintf(stdout, "%s: left: %s may not edit this Society's card\n", d.Society, as)
+			left++
+			continue
+		case d.SavedBy == who.ID:
+			fmt.Fprintf(stdout, "%s: left: %s saved this draft; someone else publishes it\n", d.Society, as)
+			left++
+			continue
+		}
+		if _, err := cards.Publish(ctx, st, d, store.CardActor{StaffID: who.ID, Email: who.Email}); err != nil {
+			return fmt.Errorf("directory publish %s: %w", d.Society, err)
+		}
+		published++
+	}
+	fmt.Fprintf(stdout, "%d drafts published by %s; %d left for someone else\n", published, as, left)
+	return nil
 }
 
 func exportDirectory(ctx context.Context, st *store.Store, out string, stdout io.Writer, log *slog.Logger) error {

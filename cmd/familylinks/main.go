@@ -67,6 +67,9 @@ Usage:
                                     load the cards in such a file as drafts saved by EMAIL (an admin or
                                     page editor); a second person publishes each. Nothing is saved when
                                     any card is invalid
+  familylinks directory publish --as EMAIL [--society XX]
+                                    publish the open drafts EMAIL did not save (the second person of an
+                                    import)
 
 Environment: familylinks env lists every variable, its default and what it does.
 `

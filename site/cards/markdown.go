@@ -2,10 +2,15 @@ package cards
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"html/template"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
+
+	"github.com/familylinks/familylinks/site/store"
 )
 
 // policy is the small allowlist of a card's note: paragraphs, lists,
@@ -39,4 +44,22 @@ func RenderNote(md string) (template.HTML, error) {
 	// bluemonday adds rel="nofollow noreferrer"; noopener too, always.
 	clean = bytes.ReplaceAll(clean, []byte(`rel="noreferrer"`), []byte(`rel="noopener noreferrer"`))
 	return template.HTML(bytes.TrimSpace(clean)), nil // #nosec: sanitised above
+}
+
+// Publish publishes a stored draft as by: its notes are rendered and
+// sanitised now, and the store checks that by did not save it.
+func Publish(ctx context.Context, st *store.Store, v store.CardVersion, by store.CardActor) (store.CardVersion, error) {
+	var card Card
+	if err := json.Unmarshal(v.Card, &card); err != nil {
+		return store.CardVersion{}, fmt.Errorf("cards: version %d: %w", v.ID, err)
+	}
+	notes := map[string]string{}
+	for lang, md := range card.Notes {
+		html, err := RenderNote(md)
+		if err != nil {
+			return store.CardVersion{}, err
+		}
+		notes[lang] = string(html)
+	}
+	return st.PublishCard(ctx, v.ID, notes, by)
 }

@@ -318,19 +318,7 @@ func (h *Handler) cardPublish(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var card cards.Card
-	if err := json.Unmarshal(v.Card, &card); err != nil {
-		return err
-	}
-	notes := map[string]string{}
-	for lang, md := range card.Notes {
-		html, err := cards.RenderNote(md)
-		if err != nil {
-			return err
-		}
-		notes[lang] = string(html)
-	}
-	_, err = h.store.PublishCard(c.UserContext(), v.ID, notes, h.actor(u))
+	_, err = cards.Publish(c.UserContext(), h.store, v, h.actor(u))
 	switch {
 	case errors.Is(err, store.ErrSamePerson):
 		return h.cardRefused(c, society, u, "You saved this draft: a colleague of your Society, or an administrator, must publish it.")

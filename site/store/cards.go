@@ -216,6 +216,19 @@ func (s *Store) CardHistory(ctx context.Context, society string) ([]CardVersion,
 	return out, nil
 }
 
+// OpenDrafts lists every Society's open draft that is not an example,
+// oldest first.
+func (s *Store) OpenDrafts(ctx context.Context) ([]CardVersion, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	rows, _ := s.pool.Query(ctx, `SELECT `+cardColumns+` FROM society_cards WHERE status = 'draft' AND NOT example ORDER BY id`)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[CardVersion])
+	if err != nil {
+		return nil, fmt.Errorf("store: open drafts: %w", err)
+	}
+	return out, nil
+}
+
 // CardVersionByID finds one version (any Society: callers check who may
 // see it).
 func (s *Store) CardVersionByID(ctx context.Context, id int64) (CardVersion, error) {
