@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/familylinks/familylinks/site/store"
@@ -29,6 +30,10 @@ type Public struct {
 	Version   int64
 	Published time.Time
 	Confirmed time.Time
+	// Zones are the time zones of Card.Places, loaded once (nil where a
+	// zone cannot be loaded).
+	Zones []*time.Location
+	stamp string
 }
 
 // Stale reports whether nobody has confirmed the card for StaleAfter.
@@ -38,7 +43,10 @@ func (p Public) Stale(now time.Time) bool { return now.Sub(p.Confirmed) > StaleA
 // version, its confirmation and whether it is stale now. A cached page
 // keyed by it is never served after the card changed.
 func (p Public) Stamp(now time.Time) string {
-	s := strconv.FormatInt(p.Version, 10) + "." + strconv.FormatInt(p.Confirmed.Unix(), 10)
+	s := p.stamp
+	if s == "" {
+		s = strconv.FormatInt(p.Version, 10) + "." + strconv.FormatInt(p.Confirmed.Unix(), 10)
+	}
 	if p.Stale(now) {
 		s += ".stale"
 	}
@@ -64,6 +72,14 @@ func FromVersion(v store.CardVersion) (Public, error) {
 	if v.ConfirmedAt != nil {
 		p.Confirmed = *v.ConfirmedAt
 	}
+	for _, pl := range p.Card.Places {
+		loc, err := time.LoadLocation(pl.TimeZone)
+		if err != nil {
+			loc = nil
+		}
+		p.Zones = append(p.Zones, loc)
+	}
+	p.stamp = strconv.FormatInt(p.Version, 10) + "." + strconv.FormatInt(p.Confirmed.Unix(), 10)
 	return p, nil
 }
 
@@ -81,12 +97,19 @@ type Directory struct {
 	// (default DefaultRefresh): the fallback for a lost notification.
 	Refresh time.Duration
 
-	mu      sync.Mutex
-	cards   map[string]Public
-	at      time.Time
-	loading bool
+	// snap is read by every country page without a lock.
+	snap atomic.Pointer[snapshot]
+
+	mu      sync.Mutex    // guards the loading state below
+	loading bool          // a load runs
 	again   bool          // a change was announced during the load
 	loaded  chan struct{} // closed when the current load ends
+}
+
+// snapshot is the copy of the cards and when it was loaded.
+type snapshot struct {
+	cards map[string]Public
+	at    time.Time
 }
 
 // DefaultRefresh is how old the in-memory copy may get before a read
@@ -103,25 +126,34 @@ func NewDirectory(load func(context.Context) (map[string]store.CardVersion, erro
 }
 
 // All returns every published card by Society code. The first read waits
-// for the first load, briefly; later ones never wait.
+// for the first load, briefly; later ones never wait, and take no lock
+// while the copy is fresh.
 func (d *Directory) All(ctx context.Context) map[string]Public {
 	if d == nil || d.load == nil {
 		return nil
 	}
-	d.mu.Lock()
-	cards, first := d.cards, d.cards == nil
-	wait := d.start(ctx)
-	d.mu.Unlock()
-	if first {
-		select {
-		case <-wait:
-		case <-ctx.Done():
-		}
-		d.mu.Lock()
-		cards = d.cards
-		d.mu.Unlock()
+	every := d.Refresh
+	if every <= 0 {
+		every = DefaultRefresh
 	}
-	return cards
+	s := d.snap.Load()
+	if s != nil && time.Since(s.at) <= every {
+		return s.cards
+	}
+	d.mu.Lock()
+	wait := d.startLocked(ctx)
+	d.mu.Unlock()
+	if s != nil {
+		return s.cards // the reload runs in the background
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+	}
+	if s = d.snap.Load(); s != nil {
+		return s.cards
+	}
+	return nil
 }
 
 // Get returns one Society's published card.
@@ -137,45 +169,16 @@ func (d *Directory) Changed() {
 		return
 	}
 	d.mu.Lock()
-	d.at = time.Time{}
-	d.startLocked(context.Background(), true)
+	d.startLocked(context.Background())
 	d.mu.Unlock()
 }
 
-// Reload loads now and waits for it: for tests and the directory command.
-func (d *Directory) Reload(ctx context.Context) {
-	d.Changed()
-	d.mu.Lock()
-	wait := d.loaded
-	d.mu.Unlock()
-	if wait != nil {
-		select {
-		case <-wait:
-		case <-ctx.Done():
-		}
-	}
-}
-
-// start begins a load when the copy is missing or old; d.mu is held.
-func (d *Directory) start(ctx context.Context) <-chan struct{} {
-	every := d.Refresh
-	if every <= 0 {
-		every = DefaultRefresh
-	}
-	return d.startLocked(ctx, d.cards == nil || time.Since(d.at) > every)
-}
-
-func (d *Directory) startLocked(ctx context.Context, need bool) <-chan struct{} {
+// startLocked begins a load, or asks the running one to load again;
+// d.mu is held. It returns a channel closed when the loading ends.
+func (d *Directory) startLocked(ctx context.Context) <-chan struct{} {
 	if d.loading {
-		if need {
-			d.again = true
-		}
+		d.again = true
 		return d.loaded
-	}
-	if !need {
-		done := make(chan struct{})
-		close(done)
-		return done
 	}
 	d.loading = true
 	d.loaded = make(chan struct{})
@@ -185,8 +188,7 @@ func (d *Directory) startLocked(ctx context.Context, need bool) <-chan struct{} 
 
 func (d *Directory) run(ctx context.Context) {
 	for {
-		changed := d.once(ctx)
-		if changed && d.OnChange != nil {
+		if d.once(ctx) && d.OnChange != nil {
 			d.OnChange()
 		}
 		d.mu.Lock()
@@ -208,11 +210,11 @@ func (d *Directory) once(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
 	versions, err := d.load(ctx)
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	old := d.snap.Load()
 	if err != nil {
-		if d.cards != nil {
-			d.at = time.Now() // keep the last copy; retry after Refresh
+		if old != nil {
+			// Keep the last copy; try again after Refresh.
+			d.snap.Store(&snapshot{cards: old.cards, at: time.Now()})
 		}
 		return false
 	}
@@ -224,9 +226,8 @@ func (d *Directory) once(ctx context.Context) bool {
 		}
 		next[p.Society] = p
 	}
-	changed := d.cards != nil && !maps.EqualFunc(d.cards, next, func(a, b Public) bool {
+	d.snap.Store(&snapshot{cards: next, at: time.Now()})
+	return old != nil && !maps.EqualFunc(old.cards, next, func(a, b Public) bool {
 		return a.Version == b.Version && a.Confirmed.Equal(b.Confirmed)
 	})
-	d.cards, d.at = next, time.Now()
-	return changed
 }

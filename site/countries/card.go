@@ -3,7 +3,6 @@ package countries
 import (
 	"html/template"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,11 +113,11 @@ func cardView(b web.Base, cat *locales.Catalog, tr *locales.Translator, p cards.
 	v.Emails = p.Card.Emails
 	v.RFLPage, v.Form = p.Card.RFLPage, p.Card.Form
 	names := display.Tags(tr.Language().Tag)
-	for _, pl := range p.Card.Places {
+	for i, pl := range p.Card.Places {
 		pv := PlaceView{Name: pl.Name, Address: pl.Address, City: pl.City, Access: pl.Access}
 		today := time.Weekday(-1)
-		if loc, err := time.LoadLocation(pl.TimeZone); err == nil {
-			today = now.In(loc).Weekday()
+		if i < len(p.Zones) && p.Zones[i] != nil {
+			today = now.In(p.Zones[i]).Weekday()
 		}
 		for _, d := range weekOrder {
 			var spans []string
@@ -159,13 +158,13 @@ func cardView(b web.Base, cat *locales.Catalog, tr *locales.Translator, p cards.
 // todayKey is what the page's highlighted day depends on: each place's
 // weekday now, in its own time zone.
 func todayKey(p cards.Public, now time.Time) string {
-	var sb strings.Builder
-	for _, pl := range p.Card.Places {
-		if loc, err := time.LoadLocation(pl.TimeZone); err == nil && len(pl.Hours) > 0 {
-			sb.WriteString(strconv.Itoa(int(now.In(loc).Weekday())))
+	var b []byte
+	for i, pl := range p.Card.Places {
+		if i < len(p.Zones) && p.Zones[i] != nil && len(pl.Hours) > 0 {
+			b = append(b, byte('0'+now.In(p.Zones[i]).Weekday()))
 		}
 	}
-	return sb.String()
+	return string(b)
 }
 
 // inLanguage picks the text in lang, else English, else the first

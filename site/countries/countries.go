@@ -50,7 +50,7 @@ type Item struct {
 // the country page names who will receive a request sent from there. dir
 // holds the Societies' published cards (nil: none are shown).
 func New(kit *web.Kit, data *content.Data, active func(context.Context) (map[string]bool, error), dir *cards.Directory) *Handler {
-	h := &Handler{kit: kit, data: data, lists: map[string][]Item{}, active: &activeInboxes{load: active}, cards: dir}
+	h := &Handler{kit: kit, data: data, lists: map[string][]Item{}, active: &activeInboxes{load: active, data: data}, cards: dir}
 	for _, l := range kit.Catalog.Languages() {
 		var items []Item
 		for _, cn := range kit.Countries.Sorted(l.Code) {
@@ -249,12 +249,7 @@ func (h *Handler) show(c *fiber.Ctx) error {
 		}
 		return web.NotFound()
 	}
-	inbox := ""
-	if active, ok := h.active.get(c.UserContext()); ok {
-		if dst, err := h.data.Route(cn.ISO2, func(code string) bool { return active[code] }); err == nil {
-			inbox = dst.Inbox
-		}
-	}
+	inbox, _ := h.active.inbox(c.UserContext(), cn.ISO2)
 	key := "country:" + lang.Code + ":" + cn.ISO2 + ":" + inbox
 	now := time.Now()
 	card, hasCard := h.cards.Get(c.UserContext(), cn.ISO2)
