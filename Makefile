@@ -34,7 +34,7 @@ vet: ## go vet (the developer build's files too)
 fmt: ## gofmt the tree
 	gofmt -w cmd site content locales search deploy
 
-bench: build ## country page: the site against nginx serving the same bytes (installs nginx-light and wrk if missing)
+bench: build ## country page with a Society card: the site against nginx serving the same bytes, gzip and identity (installs nginx-light and wrk if missing; BENCH_CARDS=0 without cards)
 	bash deploy/bench/country-page.sh
 
 bench-abuse: build ## abuse: 100 attackers each of failed sign-ins, 10 MB bodies and 40 MP uploads; prints the site's peak RSS (target 300 MB) and the country page's answers meanwhile
