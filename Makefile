@@ -12,7 +12,7 @@ run: build ## the whole stack: PostgreSQL and Meilisearch under ./var (unless DA
 	$(BIN) dev
 
 test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch, in Debian's Chromium and through the Nu HTML Checker (installed if missing); plus vet, gofmt, the content check and k8s-check
-	@test -z "$$(gofmt -l cmd site content locales search deploy)" || { gofmt -l cmd site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l cmd internal site content locales search deploy)" || { gofmt -l cmd internal site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags dev ./cmd/...
 	$(BIN) check
@@ -32,7 +32,7 @@ vet: ## go vet (the developer build's files too)
 	$(GO) vet -tags dev ./cmd/...
 
 fmt: ## gofmt the tree
-	gofmt -w cmd site content locales search deploy
+	gofmt -w cmd internal site content locales search deploy
 
 bench: build ## country page with a Society card: the site against nginx serving the same bytes, gzip and identity (installs nginx-light and wrk if missing; BENCH_CARDS=0 without cards)
 	bash deploy/bench/country-page.sh

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/familylinks/familylinks/deploy/devstack"
+	"github.com/familylinks/familylinks/internal/devstack"
 	"github.com/familylinks/familylinks/site/crypt"
 )
 

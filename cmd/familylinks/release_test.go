@@ -17,7 +17,7 @@ func TestReleaseBinaryHasNoDevTools(t *testing.T) {
 	if err != nil {
 		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	const devstack = "github.com/familylinks/familylinks/deploy/devstack"
+	const devstack = "github.com/familylinks/familylinks/internal/devstack"
 	deps := func(tags ...string) string {
 		args := append([]string{"list", "-deps"}, tags...)
 		out, err := exec.Command(goCmd, append(args, ".")...).CombinedOutput()
@@ -27,9 +27,9 @@ func TestReleaseBinaryHasNoDevTools(t *testing.T) {
 		return string(out)
 	}
 	if strings.Contains(deps(), devstack) {
-		t.Error("the release binary imports deploy/devstack (its apt-get and npm installers)")
+		t.Error("the release binary imports internal/devstack (its apt-get and npm installers)")
 	}
 	if !strings.Contains(deps("-tags", "dev"), devstack) {
-		t.Error("the developer build has lost deploy/devstack: make run and make test need it")
+		t.Error("the developer build has lost internal/devstack: make run and make test need it")
 	}
 }

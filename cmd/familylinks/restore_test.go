@@ -17,7 +17,7 @@ import (
 )
 
 // pgTool finds a PostgreSQL client program on PATH, or where Debian puts
-// it (/usr/lib/postgresql/15/bin first), as deploy/devstack finds initdb.
+// it (/usr/lib/postgresql/15/bin first), as internal/devstack finds initdb.
 // Without it the test skips, or fails when CI=true.
 func pgTool(t *testing.T, name string) string {
 	t.Helper()

@@ -9,7 +9,7 @@
 # Flags: -entries 100000 -n 2000 -c 32 -t 2 -duration 10s
 #        -path '/en/trace-the-face?origin=af&seeking=mother'
 # Needs PostgreSQL 15 (initdb, pg_ctl, postgres) like `make test`, the pinned
-# Meilisearch of deploy/devstack, and wrk (installed from Debian if missing
+# Meilisearch of internal/devstack, and wrk (installed from Debian if missing
 # when run as root). The engines run in a temp dir that is removed afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -63,7 +63,7 @@ import (
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/content/vocab"
 	"github.com/familylinks/familylinks/deploy/bench/benchkit"
-	"github.com/familylinks/familylinks/deploy/devstack"
+	"github.com/familylinks/familylinks/internal/devstack"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/store"

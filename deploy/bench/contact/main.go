@@ -39,7 +39,7 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/deploy/bench/benchkit"
-	"github.com/familylinks/familylinks/deploy/devstack"
+	"github.com/familylinks/familylinks/internal/devstack"
 	"github.com/jackc/pgx/v5"
 )
 

@@ -56,7 +56,7 @@ import (
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/deploy/bench/benchkit"
-	"github.com/familylinks/familylinks/deploy/devstack"
+	"github.com/familylinks/familylinks/internal/devstack"
 	"github.com/familylinks/familylinks/search"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/jackc/pgx/v5"

