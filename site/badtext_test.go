@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store"
 )
@@ -16,7 +15,7 @@ import (
 func TestTextPostgresCannotHold(t *testing.T) {
 	e := sitetest.New(t)
 	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
-	ref := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", Email: "amina@example.org"}).Reference
+	ref := e.Enquiry(t, "de", "de", store.Personal{Name: "Amina", Email: "amina@example.org"}).Reference
 	b := e.Browser(t)
 	if res := b.Login("ana@drk.example", sitetest.Password); res.Status != http.StatusSeeOther {
 		t.Fatalf("login: %d", res.Status)

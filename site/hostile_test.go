@@ -165,7 +165,7 @@ func readCorpus(t *testing.T, name string) []string {
 // data is all markup.
 func (h *hostile) freshEnquiry(t testing.TB) string {
 	xss := `<script>alert("flx")</script><img src=x onerror=alert('flx')>`
-	return h.e.Enquiry(t, "de", "de", contact.Personal{Name: xss, Email: `"><flx-x>@example.org`, Phone: "' OR '1'='1",
+	return h.e.Enquiry(t, "de", "de", store.Personal{Name: xss, Email: `"><flx-x>@example.org`, Phone: "' OR '1'='1",
 		SoughtName: xss, SoughtPlace: "</textarea><flx-x>", Message: xss}).Reference
 }
 

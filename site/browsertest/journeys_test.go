@@ -17,7 +17,6 @@ import (
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/photo"
 
-	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store"
 )
@@ -72,7 +71,7 @@ func checkPage(t *testing.T, b *Tab, lang string) {
 }
 
 // enquiry reads an enquiry back from PostgreSQL and opens its personal data.
-func enquiry(t *testing.T, s *liveSite, ref string) (store.Enquiry, contact.Personal) {
+func enquiry(t *testing.T, s *liveSite, ref string) (store.Enquiry, store.Personal) {
 	t.Helper()
 	en, err := s.Env.Store.EnquiryByRef(context.Background(), ref)
 	if err != nil {
@@ -82,7 +81,7 @@ func enquiry(t *testing.T, s *liveSite, ref string) (store.Enquiry, contact.Pers
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p contact.Personal
+	var p store.Personal
 	if err := json.Unmarshal(raw, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +269,7 @@ func TestJourneyStaffInbox(t *testing.T) {
 	for _, v := range journeyVariants {
 		t.Run(v.name(), func(t *testing.T) {
 			p := people[v.lang]
-			en := e.Enquiry(t, "de", "de", contact.Personal{Name: p.Name, Email: "amina@example.org", SoughtName: p.Sought, Message: p.Message})
+			en := e.Enquiry(t, "de", "de", store.Personal{Name: p.Name, Email: "amina@example.org", SoughtName: p.Sought, Message: p.Message})
 			b := newTab(t, s, tabName(t), v.js)
 			b.login("ana@drk.example")
 			b.Shot("dashboard")

@@ -35,13 +35,13 @@ func submit(t *testing.T, b *sitetest.Browser, lang string, form url.Values) sit
 	return b.Do("POST", "/"+lang+"/contact", form)
 }
 
-func open(t *testing.T, e *sitetest.Env, en store.Enquiry) contact.Personal {
+func open(t *testing.T, e *sitetest.Env, en store.Enquiry) store.Personal {
 	t.Helper()
 	plain, err := e.Keys.OpenAt(*en.KeyID, en.Sealed, crypt.EnquiryPersonal(en.Reference))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p contact.Personal
+	var p store.Personal
 	if err := json.Unmarshal(plain, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestTransferCloseAndPurge(t *testing.T) {
 	e := sitetest.New(t)
 	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
 	e.Account(t, "luc@croix-rouge.example", "fr", store.RoleCaseworker)
-	en := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", SoughtName: "Yusuf"})
+	en := e.Enquiry(t, "de", "de", store.Personal{Name: "Amina", SoughtName: "Yusuf"})
 	de := e.Browser(t)
 	de.Login("ana@drk.example", sitetest.Password)
 	tok := sitetest.CSRF(t, de.Get("/staff/enquiries/"+en.Reference))
@@ -317,7 +317,7 @@ func TestRekey(t *testing.T) {
 	ctx := context.Background()
 	var refs []store.Enquiry
 	for i := 0; i < 3; i++ {
-		en := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", SoughtName: "Yusuf"})
+		en := e.Enquiry(t, "de", "de", store.Personal{Name: "Amina", SoughtName: "Yusuf"})
 		kid, sealed := e.Keys.SealAt([]byte("note"), crypt.EnquiryEvent(en.Reference))
 		if err := e.Store.AddNote(ctx, en.ID, a.ID, kid, sealed); err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/familylinks/familylinks/content/vocab"
+	"github.com/familylinks/familylinks/site/store"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 )
@@ -45,22 +46,9 @@ type Form struct {
 	About string
 }
 
-// Personal is the part of an enquiry that is personal data: sealed before
-// it is stored.
-type Personal struct {
-	Name        string `json:"name"`
-	Email       string `json:"email,omitempty"`
-	Phone       string `json:"phone,omitempty"`
-	SoughtName  string `json:"sought_name"`
-	SoughtAge   string `json:"sought_age,omitempty"`
-	SoughtPlace string `json:"sought_place,omitempty"`
-	LostWhen    string `json:"lost_when,omitempty"`
-	Message     string `json:"message,omitempty"`
-}
-
 // Personal returns the form's personal data.
-func (f Form) Personal() Personal {
-	return Personal{Name: f.Name, Email: f.Email, Phone: f.Phone, SoughtName: f.SoughtName, SoughtAge: f.SoughtAge,
+func (f Form) Personal() store.Personal {
+	return store.Personal{Name: f.Name, Email: f.Email, Phone: f.Phone, SoughtName: f.SoughtName, SoughtAge: f.SoughtAge,
 		SoughtPlace: f.SoughtPlace, LostWhen: f.LostWhen, Message: f.Message}
 }
 

@@ -203,7 +203,7 @@ func (b *Browser) Login(email, password string) Page {
 
 // Enquiry stores an enquiry for residence, routed to inbox, with sealed
 // personal data, as the contact form would.
-func (e *Env) Enquiry(t testing.TB, inbox, residence string, p contact.Personal) store.Enquiry {
+func (e *Env) Enquiry(t testing.TB, inbox, residence string, p store.Personal) store.Enquiry {
 	t.Helper()
 	b, err := json.Marshal(p)
 	if err != nil {

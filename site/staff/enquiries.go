@@ -10,7 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
@@ -93,7 +92,7 @@ type EventView struct {
 // EnquiryData is the data of the enquiry page.
 type EnquiryData struct {
 	E            store.Enquiry
-	P            *contact.Personal
+	P            *store.Personal
 	Inbox        string
 	Residence    string
 	Events       []EventView
@@ -133,7 +132,7 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		var p contact.Personal
+		var p store.Personal
 		if err := json.Unmarshal(plain, &p); err != nil {
 			return err
 		}

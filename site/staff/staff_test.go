@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/familylinks/familylinks/site/contact"
 	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/staff"
 	"github.com/familylinks/familylinks/site/store"
@@ -209,7 +208,7 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
 	e.Account(t, "luc@croix-rouge.example", "fr", store.RoleCaseworker)
 	e.Account(t, "root@icrc.example", "", store.RoleAdmin)
-	german := e.Enquiry(t, "de", "de", contact.Personal{Name: "Amina", Email: "amina@example.org", SoughtName: "Yusuf"})
+	german := e.Enquiry(t, "de", "de", store.Personal{Name: "Amina", Email: "amina@example.org", SoughtName: "Yusuf"})
 	ref := german.Reference
 	ana, _ := e.Store.StaffByEmail(context.Background(), "ana@drk.example")
 	pending, err := e.Store.CreateGalleryEntry(context.Background(), store.GalleryEntry{

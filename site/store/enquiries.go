@@ -29,6 +29,20 @@ type EnquiryNotice struct {
 	Inbox     string `json:"inbox"`
 }
 
+// Personal is the part of an enquiry that is personal data: the contact
+// form seals it (crypt.EnquiryPersonal) before it is stored, and only the
+// back office opens it. The store keeps it sealed and never reads it.
+type Personal struct {
+	Name        string `json:"name"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	SoughtName  string `json:"sought_name"`
+	SoughtAge   string `json:"sought_age,omitempty"`
+	SoughtPlace string `json:"sought_place,omitempty"`
+	LostWhen    string `json:"lost_when,omitempty"`
+	Message     string `json:"message,omitempty"`
+}
+
 // Enquiry is a request for help. Sealed holds the personal data, encrypted
 // by the caller; it is nil once purged.
 type Enquiry struct {
