@@ -18,7 +18,7 @@ test: build ## every test, with -race, against a throw-away PostgreSQL and Meili
 	$(BIN) check
 	$(MAKE) k8s-check
 	bash deploy/scripts/require-browser.sh
-	$(BIN) testenv -- bash -c '$(GO) test -race -count=1 ./... && $(GO) test -count=1 -run "^$$" -fuzz FuzzContactForm -fuzztime 15s ./site/contact/ && $(GO) test -count=1 -run "^$$" -fuzz FuzzGalleryQuery -fuzztime 10s ./site/gallery/ && $(GO) test -count=1 -run "^$$" -fuzz FuzzProcess -fuzztime 10s ./site/photo/'
+	$(BIN) testenv -- bash -c '$(GO) test -race -count=1 -timeout 30m ./... && $(GO) test -count=1 -run "^$$" -fuzz FuzzContactForm -fuzztime 15s ./site/contact/ && $(GO) test -count=1 -run "^$$" -fuzz FuzzGalleryQuery -fuzztime 10s ./site/gallery/ && $(GO) test -count=1 -run "^$$" -fuzz FuzzProcess -fuzztime 10s ./site/photo/'
 
 check: ## validate the country data and the translations
 	$(GO) run ./cmd/familylinks check

@@ -121,15 +121,18 @@ func (h *Handler) render(c *fiber.Ctx, status int, f Form, errs map[string]Field
 func (h *Handler) submit(c *fiber.Ctx) error {
 	lang := web.Lang(c)
 	f := readForm(c)
-	if h.store == nil || h.keys == nil {
-		return errors.New("contact: no database or data key configured")
-	}
 	if err := h.csrf.Check(c); err != nil {
 		// Keep everything typed: a stale page must not cost the person
 		// their message.
 		return h.render(c, fiber.StatusForbidden, f, map[string]FieldError{"form": {ID: "ErrExpired"}}, "")
 	}
 	ctx := c.UserContext()
+	if h.store == nil || h.keys == nil {
+		// Without a database nothing can be kept: the form still checks
+		// what was typed, and a valid one is shown again under the
+		// "try again later" banner, with everything in it.
+		return h.checkOnly(c, f)
+	}
 	n, _, err := h.store.Hit(ctx, "contact:ip:"+web.ClientKey(c), RateWindow)
 	if err != nil {
 		return h.unavailable(c, f, err)
@@ -143,9 +146,7 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 	if f.Honeypot != "" {
 		return h.render(c, fiber.StatusUnprocessableEntity, f, map[string]FieldError{"form": {ID: "ErrExpired"}}, "")
 	}
-	_, known := h.kit.Catalog.Lookup(f.Lang)
-	errs := f.validate(func(iso string) bool { _, ok := h.data.Country(iso); return ok }, func(string) bool { return known })
-	if len(errs) > 0 {
+	if errs := h.validate(f); len(errs) > 0 {
 		return h.render(c, fiber.StatusUnprocessableEntity, f, errs, "")
 	}
 	e, err := h.create(ctx, f, lang.Code)
@@ -162,6 +163,22 @@ func (h *Handler) submit(c *fiber.Ctx) error {
 		Secure: h.kit.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 	return c.Redirect("/"+lang.Code+"/contact/sent", fiber.StatusSeeOther)
+}
+
+func (h *Handler) validate(f Form) map[string]FieldError {
+	_, known := h.kit.Catalog.Lookup(f.Lang)
+	return f.validate(func(iso string) bool { _, ok := h.data.Country(iso); return ok }, func(string) bool { return known })
+}
+
+// checkOnly answers a form on a site without a database.
+func (h *Handler) checkOnly(c *fiber.Ctx, f Form) error {
+	if f.Honeypot != "" {
+		return h.render(c, fiber.StatusUnprocessableEntity, f, map[string]FieldError{"form": {ID: "ErrExpired"}}, "")
+	}
+	if errs := h.validate(f); len(errs) > 0 {
+		return h.render(c, fiber.StatusUnprocessableEntity, f, errs, "")
+	}
+	return h.unavailable(c, f, errors.New("contact: no database or data key configured"))
 }
 
 // unavailable answers a form that could not be stored, PostgreSQL being

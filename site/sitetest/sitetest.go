@@ -59,6 +59,28 @@ func New(t testing.TB, sc ...*search.Client) *Env {
 	return NewWith(t, site.Config{BaseURL: BaseURL}, sc...)
 }
 
+// NewPublic builds the site without a database or search engine, as for
+// a fuzz target that must stay cheap per input: the public pages and the
+// forms' checks work; nothing can be stored.
+func NewPublic(t testing.TB) *Env {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	data, err := content.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := locales.Load(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrfKey := bytes.Repeat([]byte{7}, 32)
+	app, err := site.New(site.Config{BaseURL: BaseURL}, site.Deps{Content: data, Catalog: cat, Log: log, CSRFKey: csrfKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{App: app, Data: data, Catalog: cat, CSRFKey: csrfKey}
+}
+
 // NewWith is New with the site's configuration given, for a site served
 // on a real address.
 func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
