@@ -1,6 +1,8 @@
-// Package gallery is Trace the Face: the index of published entries kept in
-// step with PostgreSQL, and (in later work) the public gallery and the staff
-// publishing pages.
+// Package gallery is Trace the Face for the public: the search index of
+// published entries kept in step with PostgreSQL through the outbox (this
+// file), the gallery and photo pages and the media they serve (public.go),
+// and the demo entries of make run (demo.go). Staff record and publish
+// entries in the back office (site/staff).
 package gallery
 
 import (

@@ -1,5 +1,5 @@
-// Package meta serves what machines read: /healthz, /robots.txt and
-// /sitemap.xml.
+// Package meta serves what machines read: /healthz, /readyz, /metrics,
+// /robots.txt and /sitemap.xml.
 package meta
 
 import (

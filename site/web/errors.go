@@ -9,8 +9,10 @@ import (
 )
 
 // Error is an error that a handler returns to choose the status and the
-// localized page the visitor sees. Handlers never write error responses
-// themselves: ErrorHandler does.
+// localized page the visitor sees; ErrorHandler renders it, and any other
+// error a handler returns (a 500 unless it is a store error it knows).
+// Only answers that are not error pages are written by handlers: a form
+// shown again with its errors (422), and the JSON of the open directory.
 type Error struct {
 	Status int
 	Title  string // message ID of the page title
