@@ -52,7 +52,7 @@ func TestNotFoundIsLocalized(t *testing.T) {
 			t.Errorf("%s: error pages need the security headers too", tt.url)
 		}
 	}
-	for _, m := range e.logs.take() {
+	for _, m := range e.logs.Take() {
 		t.Errorf("log: %s", m)
 	}
 }

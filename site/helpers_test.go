@@ -2,77 +2,35 @@ package site_test
 
 import (
 	"bytes"
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/andybalholm/cascadia"
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
-	"github.com/familylinks/familylinks/site"
+	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/net/html"
 )
 
-const baseURL = "https://familylinks.test"
+const baseURL = sitetest.BaseURL
 
-// logRecorder keeps every log record at warning level or above, so that a
-// test can fail on a missing translation or a server error.
-type logRecorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *logRecorder) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
-	var b strings.Builder
-	b.WriteString(rec.Message)
-	rec.Attrs(func(a slog.Attr) bool { b.WriteString(" " + a.String()); return true })
-	r.mu.Lock()
-	r.msgs = append(r.msgs, b.String())
-	r.mu.Unlock()
-	return nil
-}
-func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r *logRecorder) WithGroup(string) slog.Handler      { return r }
-
-func (r *logRecorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := r.msgs
-	r.msgs = nil
-	return m
-}
-
+// env is the site without a database (sitetest.NewPublic), with the
+// names the tests of this package use.
 type env struct {
 	app     *fiber.App
 	data    *content.Data
 	catalog *locales.Catalog
-	logs    *logRecorder
+	logs    *sitetest.LogRecorder
+	site    *sitetest.Env
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	rec := &logRecorder{}
-	log := slog.New(rec)
-	data, err := content.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := locales.Load(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := site.New(site.Config{BaseURL: baseURL}, site.Deps{Content: data, Catalog: cat, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{app: app, data: data, catalog: cat, logs: rec}
+	s := sitetest.NewPublic(t)
+	return &env{app: s.App, data: s.Data, catalog: s.Catalog, logs: s.Logs, site: s}
 }
 
 type response struct {
@@ -82,14 +40,9 @@ type response struct {
 
 func (e *env) do(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := e.app.Test(req, -1)
+	res, b, err := e.site.Serve(req, nil)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return response{res, b}
 }

@@ -84,7 +84,7 @@ func TestEveryPageInEveryLanguage(t *testing.T) {
 				}
 			}
 		}
-		for _, m := range e.logs.take() {
+		for _, m := range e.logs.Take() {
 			t.Errorf("%s: %s", l.Code, m)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/familylinks/familylinks/site"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/meta"
+	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store/storetest"
 )
 
@@ -40,7 +41,7 @@ func readyApp(t *testing.T, deps site.Deps) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{app: app, data: data, catalog: cat, logs: &logRecorder{}}
+	return &env{app: app, data: data, catalog: cat, logs: &sitetest.LogRecorder{}, site: &sitetest.Env{App: app, Data: data, Catalog: cat}}
 }
 
 func readyz(t *testing.T, e *env) (int, meta.Readiness) {

@@ -25,9 +25,9 @@ func FuzzProcess(f *testing.F) {
 	f.Add(p)
 	f.Add(withPNGChunk(f, p, pngChunk("eXIf", gpsTIFF(le, 8))))
 	f.Add(bombPNG(f, 100000, 100000))
-	f.Add(bombPNG(f, 200, 70000)) // one side past what JPEG can hold
-	f.Add(jpg[:len(jpg)/2])       // cut off in the scan
-	f.Add(p[:len(p)-20])          // cut off before IEND
+	f.Add(bombPNG(f, 200, 70000))        // one side past what JPEG can hold
+	f.Add(jpg[:len(jpg)/2])              // cut off in the scan
+	f.Add(p[:len(p)-20])                 // cut off before IEND
 	f.Add(encodeJPEG(f, gray(700, 200))) // three derivatives, from a small image: each input stays cheap
 	f.Add(encodePNG(f, paletted(220, 300)))
 	f.Add(encodePNG(f, image.NewNRGBA64(image.Rect(0, 0, 210, 205))))

@@ -3,19 +3,26 @@
 package sitetest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/familylinks/familylinks/content"
 	"github.com/familylinks/familylinks/locales"
@@ -50,6 +57,15 @@ type Env struct {
 	CSRFKey []byte
 	// Cards is the site's copy of the published Society cards.
 	Cards *cards.Directory
+	// Logs holds the site's warnings and errors (NewPublic only).
+	Logs *LogRecorder
+	// AnswerCap, when not zero, is how much of an answer Serve keeps: a
+	// test sending thousands of requests need not read the 2.4 MB
+	// sitemap to its end each time.
+	AnswerCap int
+	// started: the router's tree is built (App.Handler) before the first
+	// request is served.
+	started sync.Once
 }
 
 // New builds the site over a fresh, migrated database; a search client,
@@ -64,7 +80,8 @@ func New(t testing.TB, sc ...*search.Client) *Env {
 // forms' checks work; nothing can be stored.
 func NewPublic(t testing.TB) *Env {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &LogRecorder{}
+	log := slog.New(logs)
 	data, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +95,36 @@ func NewPublic(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{App: app, Data: data, Catalog: cat, CSRFKey: csrfKey}
+	return &Env{App: app, Data: data, Catalog: cat, CSRFKey: csrfKey, Logs: logs}
+}
+
+// LogRecorder keeps every log record at warning level or above, so that a
+// test can fail on a missing translation or a server error.
+type LogRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *LogRecorder) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (r *LogRecorder) Handle(_ context.Context, rec slog.Record) error {
+	var b strings.Builder
+	b.WriteString(rec.Message)
+	rec.Attrs(func(a slog.Attr) bool { b.WriteString(" " + a.String()); return true })
+	r.mu.Lock()
+	r.msgs = append(r.msgs, b.String())
+	r.mu.Unlock()
+	return nil
+}
+func (r *LogRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *LogRecorder) WithGroup(string) slog.Handler      { return r }
+
+// Take returns the records kept since the last Take.
+func (r *LogRecorder) Take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.msgs
+	r.msgs = nil
+	return m
 }
 
 // NewWith is New with the site's configuration given, for a site served
@@ -143,6 +189,8 @@ type Browser struct {
 	Cookies map[string]string
 	// Header is sent with every request (for example Accept-Language).
 	Header http.Header
+	// IP is the address the requests come from (0.0.0.0 when nil).
+	IP net.IP
 }
 
 // Browser returns a browser with no cookies.
@@ -185,12 +233,11 @@ func (b *Browser) send(req *http.Request) Page {
 	for k, v := range b.Cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
-	res, err := b.e.App.Test(req, -1)
+	res, body, err := b.e.Serve(req, b.IP)
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
+	raw := body
 	for _, c := range res.Cookies() {
 		if c.MaxAge < 0 || c.Value == "" {
 			delete(b.Cookies, c.Name)
@@ -271,3 +318,63 @@ func Multipart(fields url.Values, fileField, fileName string, data []byte) (cont
 	_ = mw.Close()
 	return mw.FormDataContentType(), buf.Bytes()
 }
+
+// Serve hands a request to the site's server as a connection from the
+// address from would, and reads the answer. Unlike fiber's App.Test it
+// also reads the answer the server writes when it refuses a request before
+// any handler (headers past the read buffer, for example), as a real
+// client would, and it needs no goroutine. An answer is kept up to
+// AnswerCap bytes, when that is set.
+func (e *Env) Serve(req *http.Request, from net.IP) (*http.Response, []byte, error) {
+	if from == nil {
+		from = net.IPv4zero
+	}
+	e.started.Do(func() { e.App.Handler() })
+	if req.Body != http.NoBody && req.Body != nil {
+		req.Header.Set("Content-Length", strconv.FormatInt(req.ContentLength, 10))
+	}
+	dump, err := httputil.DumpRequest(req, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn := &memConn{r: bytes.NewReader(dump), from: from, limit: e.AnswerCap}
+	_ = e.App.Server().ServeConn(conn) // its error is the refusal, answered on the connection
+	res, err := http.ReadResponse(bufio.NewReader(&conn.w), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if conn.cut && errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	return res, b, err
+}
+
+// memConn is a connection whose client has sent one request.
+type memConn struct {
+	r     io.Reader
+	w     bytes.Buffer
+	from  net.IP
+	limit int  // how much of the answer to keep; 0: all
+	cut   bool // the answer was longer than limit
+}
+
+func (c *memConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+func (c *memConn) Write(b []byte) (int, error) {
+	if c.limit == 0 {
+		return c.w.Write(b)
+	}
+	if room := c.limit - c.w.Len(); len(b) > room {
+		c.cut = true
+		c.w.Write(b[:max(room, 0)])
+		return len(b), nil
+	}
+	return c.w.Write(b)
+}
+func (c *memConn) Close() error                     { return nil }
+func (c *memConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4zero, Port: 443} }
+func (c *memConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: c.from, Port: 40000} }
+func (c *memConn) SetDeadline(time.Time) error      { return nil }
+func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
