@@ -15,7 +15,15 @@ import (
 // or not), never upscaled, each within the upload size limit. Seeds in
 // testdata/fuzz/FuzzProcess add truncated files and a JPEG declaring
 // 65500×65500 pixels.
+//
+// Inputs are held to 300,000 pixels (pixelLimit): the fuzzer soon turns a
+// seed's header into a valid picture of millions of pixels, which costs
+// seconds to scale, and so a few dozen inputs in a run; the 40 MP limit
+// itself is TestDecompressionBombIsRefusedBeforeDecoding's and the abuse
+// bench's.
 func FuzzProcess(f *testing.F) {
+	pixelLimit = 300_000
+	f.Cleanup(func() { pixelLimit = MaxPixels })
 	be, le := binary.BigEndian, binary.LittleEndian
 	jpg := encodeJPEG(f, quadrants(200, 240))
 	f.Add(jpg)
