@@ -30,6 +30,7 @@ type Config struct {
 	BaseURL        string `env:"FAMILYLINKS_BASE_URL" shown:"http://$FAMILYLINKS_ADDR" doc:"public origin, used in canonical links, hreflang and the sitemap; https://… also makes cookies Secure"`
 	TrustedProxies string `env:"FAMILYLINKS_TRUSTED_PROXIES" shown:"none: the peer's address is the client's" doc:"comma-separated IPs/CIDRs of proxies whose X-Real-IP is believed: only your reverse proxy's own addresses, never every private range (deploy/README.md, Client addresses); serve refuses an entry that is not an IP or CIDR, and 0.0.0.0/0"`
 	AuditAddrDays  int    `env:"FAMILYLINKS_AUDIT_ADDRESS_DAYS" default:"90" doc:"how long the audit log keeps the client address of staff sign-ins and back-office actions, in days"`
+	AuditKeepDays  int    `env:"FAMILYLINKS_AUDIT_KEEP_DAYS" default:"730" doc:"how long the audit log keeps its entries, in days (at least 365: the database refuses to delete a younger entry)"`
 	LogLevel       string `env:"FAMILYLINKS_LOG_LEVEL" default:"info" doc:"debug, info, warn, error; logs are JSON on stderr"`
 	// MemLimit is read by the Go runtime itself; serve only looks whether
 	// it is set.
@@ -104,6 +105,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.AuditAddrDays < 1 {
 		return Config{}, fmt.Errorf("FAMILYLINKS_AUDIT_ADDRESS_DAYS: %d is not a number of days (at least 1)", c.AuditAddrDays)
+	}
+	if c.AuditKeepDays < 365 {
+		return Config{}, fmt.Errorf("FAMILYLINKS_AUDIT_KEEP_DAYS: %d days is too short: audit entries are kept at least 365 days", c.AuditKeepDays)
 	}
 	return c, nil
 }

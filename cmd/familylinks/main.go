@@ -335,7 +335,7 @@ func serve(log *slog.Logger) error {
 			}
 		}
 		w := &store.Worker{Store: deps.Store, Log: log, Handlers: handlers}
-		cleanupDone, err := startCleanup(ctx, deps.Store, cfg.AuditAddrDays, log)
+		cleanupDone, err := startCleanup(ctx, deps.Store, cfg.AuditAddrDays, cfg.AuditKeepDays, log)
 		if err != nil {
 			return err
 		}
@@ -507,8 +507,9 @@ func setHitSecret(st *store.Store, keys *crypt.Keyring) {
 // sessions, handled outbox messages, audit addresses past
 // FAMILYLINKS_AUDIT_ADDRESS_DAYS) beside the outbox worker until ctx
 // ends; the channel closes when it has stopped.
-func startCleanup(ctx context.Context, st *store.Store, auditAddrDays int, log *slog.Logger) (<-chan struct{}, error) {
-	c := &store.Cleanup{Store: st, Log: log, AuditAddressKeep: time.Duration(auditAddrDays) * 24 * time.Hour}
+func startCleanup(ctx context.Context, st *store.Store, auditAddrDays, auditKeepDays int, log *slog.Logger) (<-chan struct{}, error) {
+	const day = 24 * time.Hour
+	c := &store.Cleanup{Store: st, Log: log, AuditAddressKeep: time.Duration(auditAddrDays) * day, AuditKeep: time.Duration(auditKeepDays) * day}
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 	return done, nil

@@ -103,6 +103,9 @@ type EnquiryData struct {
 	Purged       string
 	Relationship string
 	LangName     string
+	// SeenBy is who opened this enquiry, newest first (administrators
+	// only: "who saw this?").
+	SeenBy []store.AuditEntry
 }
 
 // InboxOption is a destination of a transfer.
@@ -124,6 +127,13 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 		Outcomes: store.Outcomes(), CanReassign: u.Admin(), MaxNote: MaxNote, Relationship: e.Relationship, LangName: e.Lang}
 	if l, ok := h.kit.Catalog.Lookup(e.Lang); ok {
 		d.LangName = l.Name + " (" + l.Code + ")"
+	}
+	if u.Admin() {
+		seen, err := h.store.AuditEntries(ctx, store.AuditFilter{Action: "enquiry.view", ObjectID: e.Reference, Limit: 50})
+		if err != nil {
+			return err
+		}
+		d.SeenBy = seen
 	}
 	if e.PurgedAt != nil {
 		d.Purged = e.PurgedAt.UTC().Format(time.DateOnly)

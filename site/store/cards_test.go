@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/store/storetest"
@@ -152,5 +154,72 @@ func TestExampleCardNeverPublished(t *testing.T) {
 	h, _ = s.CardHistory(ctx, "pa")
 	if len(h) != 2 || h[0].Example || h[0].Status != "draft" || h[1].Status != "superseded" {
 		t.Errorf("after a real draft: %+v", h)
+	}
+}
+
+// TestAuditLogAppendOnly: whoever connects, an audit entry cannot be
+// changed, nor deleted before it is a year old, nor the table truncated;
+// the cleanup can still forget an old entry's address and delete entries
+// past their keep. The filters of the audit page find what they should.
+func TestAuditLogAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	db := s.Pool()
+	soc := "de"
+	for _, e := range []store.AuditEntry{
+		{Actor: "ana@drk.example", Society: &soc, Action: "enquiry.view", ObjectType: "enquiry", ObjectID: "FL-AAAA"},
+		{Actor: "ben@drk.example", Society: &soc, Action: "card.publish", ObjectType: "card", ObjectID: "7"},
+		{Actor: "luc@croix-rouge.example", Action: "enquiry.view", ObjectType: "enquiry", ObjectID: "FL-BBBB"},
+	} {
+		if err := s.Audit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sql := range []string{
+		`UPDATE audit_log SET actor = 'someone@else.example'`,
+		`UPDATE audit_log SET detail = '{"x":1}'`,
+		`UPDATE audit_log SET at = now() - interval '3 years'`,
+		`DELETE FROM audit_log`,
+		`TRUNCATE audit_log`,
+	} {
+		if _, err := db.Exec(ctx, sql); err == nil {
+			t.Errorf("%s: allowed", sql)
+		}
+	}
+	if n, _ := s.AuditEntries(ctx, store.AuditFilter{}); len(n) != 3 {
+		t.Fatalf("%d entries left, want 3", len(n))
+	}
+	// Forgetting an address is allowed; so is deleting an entry past a year.
+	if _, err := db.Exec(ctx, `UPDATE audit_log SET ip = NULL`); err != nil {
+		t.Errorf("forgetting addresses: %v", err)
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO audit_log (actor, action, at) VALUES ('old@drk.example', 'login', now() - interval '800 days')`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteOldAudit(ctx, 0); err != nil || n != 1 {
+		t.Errorf("deleting entries past their keep: %d, %v (the keep is at least a year, so only the 800-day-old one goes)", n, err)
+	}
+	for _, tc := range []struct {
+		f    store.AuditFilter
+		want []string
+	}{
+		{store.AuditFilter{Society: "de"}, []string{"card.publish", "enquiry.view"}},
+		{store.AuditFilter{Actor: "luc@croix-rouge.example"}, []string{"enquiry.view"}},
+		{store.AuditFilter{Action: "card."}, []string{"card.publish"}},
+		{store.AuditFilter{ObjectID: "FL-AAAA"}, []string{"enquiry.view"}},
+		{store.AuditFilter{From: time.Now().Add(time.Hour)}, nil},
+		{store.AuditFilter{Limit: 1}, []string{"enquiry.view"}},
+	} {
+		got, err := s.AuditEntries(ctx, tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, e := range got {
+			actions = append(actions, e.Action)
+		}
+		if !slices.Equal(actions, tc.want) {
+			t.Errorf("%+v: %v, want %v", tc.f, actions, tc.want)
+		}
 	}
 }

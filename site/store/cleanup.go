@@ -8,8 +8,8 @@ import (
 )
 
 // Cleanup deletes what the site keeps only for a while: rate-limit
-// counters, expired sessions, handled outbox messages, and the client
-// addresses in the audit log; it also queues the reminders for Society
+// counters, expired sessions, handled outbox messages, the client
+// addresses in the audit log and its entries past their keep; it also queues the reminders for Society
 // cards nobody has confirmed for a year. Every replica runs one beside its outbox
 // worker; the deletes are idempotent and skip rows another replica holds,
 // so several replicas cleaning at once is harmless.
@@ -28,6 +28,9 @@ type Cleanup struct {
 	// AuditAddressKeep is how long the audit log keeps client addresses
 	// (default DefaultAuditAddressKeep).
 	AuditAddressKeep time.Duration
+	// AuditKeep is how long audit entries are kept (default and minimum
+	// MinAuditKeep: the database refuses to delete a younger entry).
+	AuditKeep time.Duration
 }
 
 // DefaultAuditAddressKeep is how long the audit log keeps the client
@@ -39,6 +42,8 @@ type CleanupResult struct {
 	Hits, Sessions, Outbox, AuditAddresses int64
 	// CardReminders counts the reminders queued for unconfirmed cards.
 	CardReminders int64
+	// AuditEntries counts the audit entries deleted past AuditKeep.
+	AuditEntries int64
 }
 
 func (c *Cleanup) defaults() {
@@ -54,6 +59,7 @@ func (c *Cleanup) defaults() {
 	if c.AuditAddressKeep <= 0 {
 		c.AuditAddressKeep = DefaultAuditAddressKeep
 	}
+	c.AuditKeep = max(c.AuditKeep, MinAuditKeep)
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
@@ -76,6 +82,7 @@ func (c *Cleanup) RunOnce(ctx context.Context) (CleanupResult, error) {
 	r.Outbox = keep(c.Store.DeleteFinishedOutbox(ctx, c.OutboxKeep))
 	r.AuditAddresses = keep(c.Store.ForgetAuditAddresses(ctx, c.AuditAddressKeep))
 	r.CardReminders = keep(c.Store.RemindStaleCards(ctx))
+	r.AuditEntries = keep(c.Store.DeleteOldAudit(ctx, c.AuditKeep))
 	return r, first
 }
 
@@ -88,7 +95,7 @@ func (c *Cleanup) Run(ctx context.Context) {
 		case err != nil && ctx.Err() == nil:
 			c.Log.Warn("cleanup failed", "err", err)
 		case err == nil:
-			c.Log.Debug("cleanup", "rate_limits", r.Hits, "sessions", r.Sessions, "outbox", r.Outbox, "audit_addresses", r.AuditAddresses, "card_reminders", r.CardReminders)
+			c.Log.Debug("cleanup", "rate_limits", r.Hits, "sessions", r.Sessions, "outbox", r.Outbox, "audit_addresses", r.AuditAddresses, "card_reminders", r.CardReminders, "audit_entries", r.AuditEntries)
 		}
 		pause := c.Every + time.Duration(rand.Int64N(int64(c.Every)/5+1))
 		select {
