@@ -233,6 +233,9 @@ type GalleryEntryData struct {
 	Widths     []int
 	CanApprove bool
 	Reasons    []string
+	// SeenBy is who opened this entry, newest first (administrators only:
+	// "who saw this?").
+	SeenBy []store.AuditEntry
 }
 
 func (h *Handler) galleryEntry(c *fiber.Ctx) error {
@@ -251,10 +254,16 @@ func (h *Handler) galleryEntry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := h.page(c, "Entry "+e.Ref)
-	p.Data = GalleryEntryData{E: e, CaseRef: string(caseRef), Origin: h.countryName(e.Origin), Widths: widths,
+	d := GalleryEntryData{E: e, CaseRef: string(caseRef), Origin: h.countryName(e.Origin), Widths: widths,
 		CanApprove: e.Status == "pending" && e.CreatedBy != u.ID && u.SocietyCode() == e.Society,
 		Reasons:    []string{store.WithdrawConsent, store.WithdrawFamilyFound, store.WithdrawOther}}
+	if u.Admin() {
+		if d.SeenBy, err = h.store.AuditEntries(c.UserContext(), store.AuditFilter{Action: "gallery.view", ObjectID: e.Ref, Limit: 50}); err != nil {
+			return err
+		}
+	}
+	p := h.page(c, "Entry "+e.Ref)
+	p.Data = d
 	return h.render(c, fiber.StatusOK, "staff/gallery-entry", p)
 }
 
