@@ -222,4 +222,10 @@ func TestAuditLogAppendOnly(t *testing.T) {
 			t.Errorf("%+v: %v, want %v", tc.f, actions, tc.want)
 		}
 	}
+	// Pages: the next one starts below the last entry shown.
+	first, _ := s.AuditEntries(ctx, store.AuditFilter{Limit: 2})
+	rest, _ := s.AuditEntries(ctx, store.AuditFilter{Limit: 2, BeforeID: first[len(first)-1].ID})
+	if len(first) != 2 || len(rest) != 1 || rest[0].Actor != "ana@drk.example" {
+		t.Errorf("pages: %d then %d", len(first), len(rest))
+	}
 }
