@@ -75,13 +75,9 @@ func New(t testing.TB, sc ...*search.Client) *Env {
 	return NewWith(t, site.Config{BaseURL: BaseURL}, sc...)
 }
 
-// NewPublic builds the site without a database or search engine, as for
-// a fuzz target that must stay cheap per input: the public pages and the
-// forms' checks work; nothing can be stored.
-func NewPublic(t testing.TB) *Env {
+// load reads the content and the catalogues.
+func load(t testing.TB, log *slog.Logger) (*content.Data, *locales.Catalog) {
 	t.Helper()
-	logs := &LogRecorder{}
-	log := slog.New(logs)
 	data, err := content.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +86,17 @@ func NewPublic(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data, cat
+}
+
+// NewPublic builds the site without a database or search engine, as for
+// a fuzz target that must stay cheap per input: the public pages and the
+// forms' checks work; nothing can be stored.
+func NewPublic(t testing.TB) *Env {
+	t.Helper()
+	logs := &LogRecorder{}
+	log := slog.New(logs)
+	data, cat := load(t, log)
 	csrfKey := bytes.Repeat([]byte{7}, 32)
 	app, err := site.New(site.Config{BaseURL: BaseURL}, site.Deps{Content: data, Catalog: cat, Log: log, CSRFKey: csrfKey})
 	if err != nil {
@@ -133,14 +140,7 @@ func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
 	t.Helper()
 	st := storetest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	data, err := content.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := locales.Load(log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, cat := load(t, log)
 	spec := crypt.NewKey("test1")
 	keys, err := crypt.Parse(spec)
 	if err != nil {

@@ -157,3 +157,23 @@ func csvSafe(s string) string {
 	}
 	return s
 }
+
+// SeenBy is who opened an enquiry or a gallery entry ("who saw this?"),
+// for administrators.
+type SeenBy struct {
+	What, Ref string
+	Entries   []store.AuditEntry
+}
+
+// seenBy lists the views of an object, newest first; nil for anyone but an
+// administrator.
+func (h *Handler) seenBy(c *fiber.Ctx, u store.Staff, what, action, ref string) (*SeenBy, error) {
+	if !u.Admin() {
+		return nil, nil
+	}
+	entries, err := h.store.AuditEntries(c.UserContext(), store.AuditFilter{Action: action, ObjectID: ref, Limit: 50})
+	if err != nil {
+		return nil, err
+	}
+	return &SeenBy{What: what, Ref: ref, Entries: entries}, nil
+}

@@ -105,7 +105,7 @@ type EnquiryData struct {
 	LangName     string
 	// SeenBy is who opened this enquiry, newest first (administrators
 	// only: "who saw this?").
-	SeenBy []store.AuditEntry
+	SeenBy *SeenBy
 }
 
 // InboxOption is a destination of a transfer.
@@ -128,12 +128,8 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 	if l, ok := h.kit.Catalog.Lookup(e.Lang); ok {
 		d.LangName = l.Name + " (" + l.Code + ")"
 	}
-	if u.Admin() {
-		seen, err := h.store.AuditEntries(ctx, store.AuditFilter{Action: "enquiry.view", ObjectID: e.Reference, Limit: 50})
-		if err != nil {
-			return err
-		}
-		d.SeenBy = seen
+	if d.SeenBy, err = h.seenBy(c, u, "enquiry", "enquiry.view", e.Reference); err != nil {
+		return err
 	}
 	if e.PurgedAt != nil {
 		d.Purged = e.PurgedAt.UTC().Format(time.DateOnly)

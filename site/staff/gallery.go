@@ -235,7 +235,7 @@ type GalleryEntryData struct {
 	Reasons    []string
 	// SeenBy is who opened this entry, newest first (administrators only:
 	// "who saw this?").
-	SeenBy []store.AuditEntry
+	SeenBy *SeenBy
 }
 
 func (h *Handler) galleryEntry(c *fiber.Ctx) error {
@@ -257,10 +257,8 @@ func (h *Handler) galleryEntry(c *fiber.Ctx) error {
 	d := GalleryEntryData{E: e, CaseRef: string(caseRef), Origin: h.countryName(e.Origin), Widths: widths,
 		CanApprove: e.Status == "pending" && e.CreatedBy != u.ID && u.SocietyCode() == e.Society,
 		Reasons:    []string{store.WithdrawConsent, store.WithdrawFamilyFound, store.WithdrawOther}}
-	if u.Admin() {
-		if d.SeenBy, err = h.store.AuditEntries(c.UserContext(), store.AuditFilter{Action: "gallery.view", ObjectID: e.Ref, Limit: 50}); err != nil {
-			return err
-		}
+	if d.SeenBy, err = h.seenBy(c, u, "entry", "gallery.view", e.Ref); err != nil {
+		return err
 	}
 	p := h.page(c, "Entry "+e.Ref)
 	p.Data = d
