@@ -68,7 +68,8 @@ type CardActor struct {
 
 // SaveCardDraft stores a new draft of a Society's card; an older open
 // draft of the same Society is replaced (kept as superseded). The save and
-// its audit line (with the card saved) commit together.
+// its audit line (with the card saved and the one published, so that what
+// changed can be read from it) commit together.
 func (s *Store) SaveCardDraft(ctx context.Context, society string, card json.RawMessage, restoredFrom *int64, by CardActor) (CardVersion, error) {
 	var out CardVersion
 	err := s.Tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
@@ -85,7 +86,14 @@ func (s *Store) SaveCardDraft(ctx context.Context, society string, card json.Raw
 		if restoredFrom != nil {
 			action = "card.restore"
 		}
-		return cardAudit(ctx, tx, by, society, action, out.ID, map[string]any{"card": card, "restored_from": restoredFrom})
+		// The published card beside the saved one, so that the line says
+		// what the draft would change.
+		var before json.RawMessage
+		err = tx.QueryRow(ctx, `SELECT card FROM society_cards WHERE society = $1 AND status = 'published'`, society).Scan(&before)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return cardAudit(ctx, tx, by, society, action, out.ID, map[string]any{"before": before, "card": card, "restored_from": restoredFrom})
 	})
 	if err != nil {
 		return CardVersion{}, fmt.Errorf("store: save card: %w", err)

@@ -98,13 +98,22 @@ func TestSocietyCardFourEyes(t *testing.T) {
 		t.Fatal(err)
 	}
 	actions := map[string]int{}
+	savesAfterPublish := 0
 	for _, e := range log {
 		if e.ObjectType == "card" {
 			actions[e.Action]++
 			if e.Action == "card.publish" && e.Detail["after"] == nil {
 				t.Error("a publication's audit line must hold what was published")
 			}
+			if e.Action == "card.save" && e.Detail["card"] != nil && e.Detail["before"] != nil {
+				savesAfterPublish++
+			}
 		}
+	}
+	// The first save comes before any publication; the second is saved
+	// beside the published card, so the line shows what it changes.
+	if savesAfterPublish != 1 {
+		t.Errorf("%d save lines hold the published card beside the draft, want 1", savesAfterPublish)
 	}
 	if actions["card.save"] != 2 || actions["card.publish"] != 2 || actions["card.restore"] != 1 || actions["card.reject"] != 1 || actions["card.confirm"] != 1 {
 		t.Errorf("audit lines %v", actions)
