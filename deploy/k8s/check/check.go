@@ -18,9 +18,13 @@
 //     FAMILYLINKS_* variables): a compromised container can do little. CPU
 //     and memory requests and limits keep one pod from starving a node.
 //  5. A secretKeyRef names a template under secrets/ with its key and is not
-//     optional: a missing secret stops the pod, not half-configures it.
-//  6. max_connections ≥ the HPA's maxReplicas × (pool_max_conns + 1 LISTEN
-//     connection) + jobs × pool + a reserve, or replicas fail under load.
+//     optional: a missing secret stops the pod, not half-configures it. No
+//     key or password is set in clear, and the templates in git hold only
+//     REPLACE placeholders.
+//  6. DATABASE_URL goes to the primary, over TLS (it carries personal
+//     data); max_connections ≥ the HPA's maxReplicas × (pool_max_conns + 1
+//     LISTEN connection) + jobs × pool + a reserve, or replicas fail under
+//     load.
 //  7. NetworkPolicy: a default deny, no ingress rule open to any pod, the
 //     site's egress rules name their ports (the SMTP rule's 0.0.0.0/0 stays
 //     SMTP), and the site may reach PostgreSQL and Meilisearch.
@@ -308,8 +312,22 @@ func Check(s *Set, code *Code) []error {
 		c.pod(p)
 	}
 	c.budget()
+	c.templates()
 	c.network()
 	return c.errs
+}
+
+// secretName is a variable that holds a secret by its name.
+var secretName = regexp.MustCompile(`KEY|SECRET|PASSWORD|TOKEN`)
+
+// templates: the Secret templates in git carry placeholders, never a real
+// secret (the owner's user name aside).
+func (c *checker) templates() {
+	for _, d := range c.s.Templates {
+		for k, v := range d.Obj.(*corev1.Secret).StringData {
+			c.want(k == "username" || strings.Contains(v, "REPLACE"), d, "%s holds a value without REPLACE in it: templates carry placeholders, never a real secret", k)
+		}
+	}
 }
 
 // kustomization: rule 1.
@@ -379,6 +397,7 @@ func (c *checker) pod(p pod) {
 		have := map[string]bool{}
 		for _, e := range ct.Env {
 			have[e.Name] = true
+			c.want(e.Value == "" || !secretName.MatchString(e.Name), where, "%s is given in clear: a key or password comes from a Secret", e.Name)
 			c.want(p.app != "familylinks" || c.code.Env[e.Name], where, "variable %s is not read by familylinks (familylinks env --names)", e.Name)
 			if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
 				continue
@@ -419,6 +438,9 @@ func (c *checker) budget() {
 	if !c.want(len(hpas) == 1 && len(clusters) == 1 && dsn != "" && err == nil, "manifests", "want one HorizontalPodAutoscaler (the site's), one CloudNativePG Cluster and a DATABASE_URL in secrets/") {
 		return
 	}
+	host, mode := u.Hostname(), u.Query().Get("sslmode")
+	c.want(host == clusters[0].Name+"-rw" || strings.HasPrefix(host, clusters[0].Name+"-rw."), "secrets", "DATABASE_URL host %q: writes go to the primary, %s-rw", host, clusters[0].Name)
+	c.want(mode == "require" || strings.HasPrefix(mode, "verify-"), "secrets", "DATABASE_URL sslmode %q: personal data crosses this connection; require TLS", mode)
 	pool, err := strconv.Atoi(u.Query().Get("pool_max_conns"))
 	if !c.want(err == nil, "secrets", "DATABASE_URL needs pool_max_conns: without it each replica's pool is sized by its node's CPU count") {
 		return

@@ -149,6 +149,10 @@ func TestBrokenManifestsFail(t *testing.T) {
 		{"budget without the LISTEN connections", "postgres-cluster.yaml", `max_connections: "200"`, `max_connections: "123"`, "max_connections 123 < 10 site replicas × (8 + 1 listening)"},
 		{"more replicas", "site-hpa.yaml", "maxReplicas: 10", "maxReplicas: 20", "max_connections 200 < 20 site replicas"},
 		{"pool unbounded", "secrets/familylinks.template.yaml", "&pool_max_conns=8", "", "pool_max_conns"},
+		{"database URL to a replica", "secrets/familylinks.template.yaml", "@familylinks-pg-rw:5432", "@familylinks-pg-ro:5432", "primary"},
+		{"database URL without TLS", "secrets/familylinks.template.yaml", "sslmode=require", "sslmode=disable", "sslmode"},
+		{"real-looking secret", "secrets/familylinks.template.yaml", `"REPLACE_WITH_MEILISEARCH_ADMIN_API_KEY"`, `"3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c1e"`, "without REPLACE"},
+		{"master key in clear", "meilisearch-statefulset.yaml", "valueFrom:\n                secretKeyRef: {name: meilisearch-master-key, key: MEILI_MASTER_KEY}", "value: REPLACE", "given in clear"},
 		// 7. network policies
 		{"no default deny", "networkpolicies.yaml", "  podSelector: {}\n  policyTypes: [\"Ingress\", \"Egress\"]", "  podSelector: {}\n  policyTypes: [\"Ingress\"]", "default-deny"},
 		{"site open to the namespace", "networkpolicies.yaml", "        - namespaceSelector:\n            matchLabels:\n              familylinks-ingress: allow\n", "        - podSelector: {}\n        - namespaceSelector:\n            matchLabels:\n              familylinks-ingress: allow\n", "lets in every pod"},
