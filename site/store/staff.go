@@ -13,7 +13,11 @@ import (
 // Roles of staff accounts.
 const (
 	RoleCaseworker = "caseworker"
-	RoleAdmin      = "admin"
+	// RoleSocietyAdmin is a caseworker who also manages the accounts of
+	// their own Society: invitations, roles, disabling, second factors.
+	RoleSocietyAdmin = "society_admin"
+	// RoleAdmin is a Movement administrator: every Society.
+	RoleAdmin = "admin"
 )
 
 // ErrDuplicate is returned when a unique value is already taken.
@@ -37,6 +41,12 @@ type Staff struct {
 	SessionEpoch int64 `db:"session_epoch"`
 	// PageEditor: the account keeps its Society's contact card.
 	PageEditor bool `db:"page_editor"`
+	// Language is the URL code of the language of the account's
+	// back-office pages and e-mails.
+	Language string `db:"language"`
+	// TOTPEnabledAt is when the account confirmed its second factor; nil
+	// without one (or while an enrolment awaits its first code).
+	TOTPEnabledAt *time.Time `db:"totp_enabled_at"`
 }
 
 // OneTimePasswordTTL is how long a one-time password (from `staff add` or
@@ -71,6 +81,21 @@ func (s Staff) CanSee(society string) bool {
 // administrators.
 func (s Staff) CanEditCard(society string) bool {
 	return s.Admin() || (s.PageEditor && society != "" && s.SocietyCode() == society)
+}
+
+// SetLanguage sets the language of an account's back-office pages and
+// e-mails (a URL code of locales.Languages; the caller checks it).
+func (s *Store) SetLanguage(ctx context.Context, id int64, lang string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE staff SET language = $2 WHERE id = $1`, id, lang)
+	if err != nil {
+		return fmt.Errorf("store: language: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // SetPageEditor grants or removes the page-editor permission.
@@ -112,7 +137,7 @@ func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordH
 	return st, nil
 }
 
-const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at, password_expires_at, session_epoch, page_editor`
+const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at, password_expires_at, session_epoch, page_editor, language, totp_enabled_at`
 
 // StaffByEmail finds an account, enabled or not.
 func (s *Store) StaffByEmail(ctx context.Context, email string) (Staff, error) {
