@@ -40,10 +40,12 @@ Usage:
                                     DATABASE_URL and MEILI_URL are set), migrate, and serve
   familylinks migrate               apply the database migrations
   familylinks check                 validate the country data and every translation
-  familylinks staff add --email E --society XX --role caseworker|admin [--page-editor] [--password-stdin]
+  familylinks staff add --email E --society XX --role caseworker|society_admin|admin [--page-editor] [--password-stdin]
                                     create a staff account; prints a one-time password (72 hours)
   familylinks staff reset --email E
                                     give an account a new one-time password (72 hours); ends every session of it
+  familylinks staff reset-totp --email E
+                                    remove an account's second factor (lost phone and codes); ends every session of it
   familylinks staff disable --email E
                                     disable an account and end every session of it
   familylinks routes                print where an enquiry from each country goes, and why

@@ -14,15 +14,17 @@ import (
 	"github.com/familylinks/familylinks/site/store"
 )
 
-// staffCmd manages staff accounts: add, reset and disable.
+// staffCmd manages staff accounts: add, reset, reset-totp and disable. It
+// is for bootstrap and emergencies: Societies' administrators invite and
+// manage their colleagues in the back office (/staff/people).
 func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("staff: say add, reset or disable")
+		return errors.New("staff: say add, reset, reset-totp or disable")
 	}
 	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
 	email := fs.String("email", "", "the account's e-mail address")
 	society := fs.String("society", "", "the Society, by its country's ISO code (de, fr, af…); optional for admins")
-	role := fs.String("role", store.RoleCaseworker, "caseworker or admin")
+	role := fs.String("role", store.RoleCaseworker, "caseworker, society_admin (manages its Society's accounts) or admin (every Society)")
 	pageEditor := fs.Bool("page-editor", false, "the account also keeps its Society's contact card")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of generating one")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -41,6 +43,23 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 			return nil
 		})
 	}
+	if args[0] == "reset-totp" {
+		return withStore("staff reset-totp", func(ctx context.Context, st *store.Store) error {
+			a, err := st.StaffByEmail(ctx, addr)
+			if err == nil {
+				err = st.ResetTOTP(ctx, a.ID)
+			}
+			if err != nil {
+				return fmt.Errorf("staff reset-totp %s: %w", addr, err)
+			}
+			if err := st.Audit(ctx, store.AuditEntry{StaffID: &a.ID, Actor: "familylinks staff reset-totp", Society: a.Society, Action: "totp.reset",
+				ObjectType: "staff", ObjectID: a.Email}); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "removed the second factor of %s and ended its sessions; it sets one up again at its next sign-in\n", addr)
+			return nil
+		})
+	}
 	if args[0] == "reset" {
 		return withStore("staff reset", func(ctx context.Context, st *store.Store) error {
 			return resetStaff(ctx, st, addr, stdout)
@@ -51,10 +70,10 @@ func staffCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 
 	code := strings.ToLower(strings.TrimSpace(*society))
-	if *role != store.RoleCaseworker && *role != store.RoleAdmin {
-		return fmt.Errorf("staff: --role must be caseworker or admin, not %q", *role)
+	if *role != store.RoleCaseworker && *role != store.RoleSocietyAdmin && *role != store.RoleAdmin {
+		return fmt.Errorf("staff: --role must be caseworker, society_admin or admin, not %q", *role)
 	}
-	if code != "" || *role == store.RoleCaseworker {
+	if code != "" || *role != store.RoleAdmin {
 		data, err := content.Load()
 		if err != nil {
 			return err

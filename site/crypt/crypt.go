@@ -128,6 +128,10 @@ func EnquiryEvent(ref string) Binding { return Binding{"enquiry_events", "sealed
 // GalleryCase is the binding of a gallery entry's internal case reference.
 func GalleryCase(ref string) Binding { return Binding{"gallery_entries", "case_sealed", ref} }
 
+// StaffTOTP is the binding of an account's second-factor secret; id is the
+// account's id in decimal.
+func StaffTOTP(id string) Binding { return Binding{"staff", "totp_sealed", id} }
+
 // BindingOf is the binding of a value kept in table for the record ref,
 // for the tables that hold sealed values.
 func BindingOf(table, ref string) (Binding, bool) {
@@ -138,6 +142,8 @@ func BindingOf(table, ref string) (Binding, bool) {
 		return EnquiryEvent(ref), true
 	case "gallery_entries":
 		return GalleryCase(ref), true
+	case "staff":
+		return StaffTOTP(ref), true
 	}
 	return Binding{}, false
 }

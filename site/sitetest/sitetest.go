@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"io"
@@ -63,6 +64,9 @@ type Env struct {
 	// test sending thousands of requests need not read the 2.4 MB
 	// sitemap to its end each time.
 	AnswerCap int
+	// totp holds the second-factor secret of each account that has one,
+	// by e-mail address, for Login.
+	totp sync.Map
 	// started: the router's tree is built (App.Handler) before the first
 	// request is served.
 	started sync.Once
@@ -179,7 +183,64 @@ func (e *Env) Account(t testing.TB, email, society, role string) store.Staff {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if a.NeedsTOTP() {
+		e.EnrolTOTP(t, a)
+		if a, err = e.Store.StaffByID(context.Background(), a.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return a
+}
+
+// EnrolTOTP gives an account a second factor, as if it had set one up
+// (Account does it for administrators, who always need one), and returns
+// its secret; Login then types its codes.
+func (e *Env) EnrolTOTP(t testing.TB, a store.Staff) string {
+	t.Helper()
+	b := make([]byte, 20)
+	_, _ = rand.Read(b)
+	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+	kid, sealed := e.Keys.SealAt([]byte(secret), crypt.StaffTOTP(strconv.FormatInt(a.ID, 10)))
+	ctx := context.Background()
+	if err := e.Store.BeginTOTP(ctx, a.ID, kid, sealed); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.EnableTOTP(ctx, a.ID, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.totp.Store(a.Email, secret)
+	return secret
+}
+
+// TOTPCode returns a code of the account's second factor that the site has
+// not seen yet: a code is good once, and for one 30-second step either
+// side of now, so a fourth sign-in within a step waits for the next one.
+func (e *Env) TOTPCode(t testing.TB, email string) string {
+	t.Helper()
+	v, ok := e.totp.Load(email)
+	if !ok {
+		t.Fatalf("%s has no second factor enrolled by the test", email)
+	}
+	return e.TOTPCodeFor(t, email, v.(string))
+}
+
+// TOTPCodeFor is TOTPCode for a secret the test learnt itself.
+func (e *Env) TOTPCodeFor(t testing.TB, email, secret string) string {
+	t.Helper()
+	st, err := e.Store.StaffByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := e.Store.TOTPOf(context.Background(), st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := time.Now().Unix() / 30
+	step := max(cur-1, tf.LastStep+1)
+	if step > cur+1 {
+		time.Sleep(time.Until(time.Unix((step-1)*30, 0)))
+	}
+	return staff.TOTPCode(secret, time.Unix(step*30, 0))
 }
 
 // Browser keeps cookies between requests, like a browser.
@@ -263,11 +324,18 @@ func CSRF(t testing.TB, p Page) string {
 	return m[1]
 }
 
-// Login signs a browser in to the back office.
+// Login signs a browser in to the back office. For an account with a
+// second factor enrolled by the test (EnrolTOTP), it types a code after a
+// right password, and returns the answer to that.
 func (b *Browser) Login(email, password string) Page {
 	b.t.Helper()
 	form := b.Get("/staff/login")
-	return b.Do("POST", "/staff/login", url.Values{"_csrf": {CSRF(b.t, form)}, "email": {email}, "password": {password}})
+	res := b.Do("POST", "/staff/login", url.Values{"_csrf": {CSRF(b.t, form)}, "email": {email}, "password": {password}})
+	if _, ok := b.e.totp.Load(email); !ok || res.Header.Get("Location") != "/staff/login/code" {
+		return res
+	}
+	form = b.Get("/staff/login/code")
+	return b.Do("POST", "/staff/login/code", url.Values{"_csrf": {CSRF(b.t, form)}, "code": {b.e.TOTPCode(b.t, email)}})
 }
 
 // Enquiry stores an enquiry for residence, routed to inbox, with sealed

@@ -79,9 +79,16 @@ func (h *Handler) Register(app *fiber.App) {
 	r := app.Group("/staff", h.noStore, h.loadSession)
 	r.Get("/login", h.loginForm)                                                       // the login form, its CSRF token a signed cookie (no row)
 	r.Post("/login", h.checkLoginCSRF, h.login)                                        // count the attempt, check the password, start a session
+	r.Get("/login/code", h.codeForm)                                                   // the second step of a sign-in: a TOTP or recovery code
+	r.Post("/login/code", h.checkLoginCSRF, h.code)                                    // count the attempt, check the code, start a session
 	r.Post("/logout", h.checkCSRF, h.logout)                                           // end the session
 	r.Get("/password", h.requireLogin, h.passwordForm)                                 // choose a new password (forced after a one-time one)
 	r.Post("/password", h.requireLogin, h.checkCSRF, h.changePassword)                 // check the old one, store the new, rotate the session
+	r.Get("/totp", h.requireLogin, h.totpPage)                                         // the account's second factor: set it up, or its recovery codes
+	r.Get("/totp/qr.png", h.requireLogin, h.totpQR)                                    // the QR code of a secret being set up (never once it is on)
+	r.Post("/totp", h.requireLogin, h.checkCSRF, h.totpEnable)                         // confirm the set-up with a first code; show the recovery codes once
+	r.Post("/totp/recovery", h.requireLogin, h.checkCSRF, h.totpRecovery)              // new recovery codes, after a current code
+	r.Post("/totp/off", h.requireLogin, h.checkCSRF, h.totpOff)                        // turn it off, after a current code, when not required
 	r.Get("/", h.requireStaff, h.dashboard)                                            // the signed-in account's home
 	r.Get("/enquiries", h.requireStaff, h.enquiries)                                   // the inbox: newest first, by status
 	r.Get("/enquiries/:ref", h.requireStaff, h.enquiry)                                // one enquiry, decrypted; the view is audited
@@ -165,6 +172,9 @@ func (h *Handler) requireStaff(c *fiber.Ctx) error {
 	}
 	if u.MustChange {
 		return c.Redirect("/staff/password", fiber.StatusSeeOther)
+	}
+	if u.NeedsTOTP() && u.TOTPEnabledAt == nil {
+		return c.Redirect("/staff/totp", fiber.StatusSeeOther)
 	}
 	return c.Next()
 }
@@ -361,15 +371,17 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	return h.passwordVerified(c, st)
 }
 
-// passwordVerified finishes a sign-in whose password was right. It is the
-// seam for a second factor (TOTP, a later issue): that step would, instead
-// of starting the session here, hand the browser a short-lived signed
-// "password verified, code pending" token for st.ID and st.SessionEpoch and
-// show the code form, whose handler checks the code (counted like a
-// password attempt) and then calls startSession. Because startSession
-// checks the epoch, a password change between the two steps voids the
+// passwordVerified finishes a sign-in whose password was right. An account
+// with a second factor gets a short-lived signed "password right, code
+// pending" cookie for its current session epoch and the code form; the
+// session starts only after the code (see code). Because the epoch is
+// checked again there, a password change between the two steps voids the
 // pending sign-in.
 func (h *Handler) passwordVerified(c *fiber.Ctx, st store.Staff) error {
+	if st.TOTPEnabledAt != nil {
+		h.setPending(c, st)
+		return c.Redirect("/staff/login/code", fiber.StatusSeeOther)
+	}
 	if err := h.startSession(c, st); errors.Is(err, store.ErrStaleCredentials) {
 		// The password was changed, or the account disabled, while this
 		// sign-in was being checked.

@@ -229,10 +229,22 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 		foreign int
 	}
 	known := map[string]route{
-		"GET /staff/login":                 {public: true, path: "/staff/login"},
-		"HEAD /staff/login":                {public: true, path: "/staff/login"},
-		"POST /staff/login":                {public: true, path: "/staff/login"},
-		"POST /staff/logout":               {path: "/staff/logout"},
+		"GET /staff/login":   {public: true, path: "/staff/login"},
+		"HEAD /staff/login":  {public: true, path: "/staff/login"},
+		"POST /staff/login":  {public: true, path: "/staff/login"},
+		"POST /staff/logout": {path: "/staff/logout"},
+		// The second step of a sign-in, and the account's own second
+		// factor: nothing of another account is reachable through them.
+		"GET /staff/login/code":            {path: "/staff/login/code"},
+		"HEAD /staff/login/code":           {path: "/staff/login/code"},
+		"POST /staff/login/code":           {path: "/staff/login/code", form: url.Values{"code": {"123456"}}},
+		"GET /staff/totp":                  {path: "/staff/totp"},
+		"HEAD /staff/totp":                 {path: "/staff/totp"},
+		"GET /staff/totp/qr.png":           {path: "/staff/totp/qr.png"},
+		"HEAD /staff/totp/qr.png":          {path: "/staff/totp/qr.png"},
+		"POST /staff/totp":                 {path: "/staff/totp", form: url.Values{"code": {"123456"}}},
+		"POST /staff/totp/recovery":        {path: "/staff/totp/recovery", form: url.Values{"code": {"123456"}}},
+		"POST /staff/totp/off":             {path: "/staff/totp/off", form: url.Values{"code": {"123456"}}},
 		"GET /staff/":                      {path: "/staff/"},
 		"HEAD /staff/":                     {path: "/staff/"},
 		"GET /staff/password":              {path: "/staff/password"},

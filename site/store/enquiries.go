@@ -252,9 +252,9 @@ func (s *Store) PurgeClosed(ctx context.Context, cutoff time.Time) (int64, error
 
 // SealedValue is one encrypted value, for re-encryption under a new key.
 type SealedValue struct {
-	Table     string // "enquiries", "enquiry_events" or "gallery_entries"
+	Table     string // "enquiries", "enquiry_events", "gallery_entries" or "staff"
 	ID        int64
-	Reference string // the enquiry's or entry's reference: the value's associated data
+	Reference string // the enquiry's or entry's reference, or the account's id: the value's associated data
 	KeyID     string
 	Sealed    []byte
 }
@@ -272,6 +272,8 @@ func (s *Store) Rekey(ctx context.Context, current string, reseal func(v SealedV
 			WHERE e.key_id IS NOT NULL AND (e.key_id <> $1 OR substring(e.sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND e.id > $2 ORDER BY e.id LIMIT 200 FOR UPDATE OF e SKIP LOCKED`},
 		{"gallery_entries", "case_key_id", "case_sealed", `SELECT id, ref, case_key_id, case_sealed FROM gallery_entries
 			WHERE (case_key_id <> $1 OR substring(case_sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND id > $2 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
+		{"staff", "totp_key_id", "totp_sealed", `SELECT id, id::text, totp_key_id, totp_sealed FROM staff
+			WHERE totp_sealed IS NOT NULL AND (totp_key_id <> $1 OR substring(totp_sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND id > $2 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
 	} {
 		// Rows are taken in id order past the last one done, so a reseal
 		// that leaves a value still matching cannot loop.

@@ -47,6 +47,24 @@ type Staff struct {
 	// TOTPEnabledAt is when the account confirmed its second factor; nil
 	// without one (or while an enrolment awaits its first code).
 	TOTPEnabledAt *time.Time `db:"totp_enabled_at"`
+	// TOTPRequired: the account's Society requires a second factor of
+	// every account (society_policies).
+	TOTPRequired bool `db:"totp_required"`
+}
+
+// SocietyAdmin reports whether the account manages its own Society's
+// accounts.
+func (s Staff) SocietyAdmin() bool { return s.Role == RoleSocietyAdmin }
+
+// NeedsTOTP reports whether the account may not work without a second
+// factor: administrators of either kind always, others when their Society
+// requires it.
+func (s Staff) NeedsTOTP() bool { return s.Admin() || s.SocietyAdmin() || s.TOTPRequired }
+
+// CanManage reports whether the account may manage other's accounts of a
+// Society: its own Society's administrators, and Movement administrators.
+func (s Staff) CanManage(society string) bool {
+	return s.Admin() || (s.SocietyAdmin() && society != "" && s.SocietyCode() == society)
 }
 
 // OneTimePasswordTTL is how long a one-time password (from `staff add` or
@@ -137,7 +155,8 @@ func (s *Store) CreateStaff(ctx context.Context, email, society, role, passwordH
 	return st, nil
 }
 
-const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at, password_expires_at, session_epoch, page_editor, language, totp_enabled_at`
+const staffColumns = `id, email, society, role, password_hash, must_change_password, created_at, disabled_at, password_expires_at, session_epoch, page_editor, language, totp_enabled_at,
+	coalesce((SELECT p.require_totp FROM society_policies p WHERE p.society = staff.society), false) AS totp_required`
 
 // StaffByEmail finds an account, enabled or not.
 func (s *Store) StaffByEmail(ctx context.Context, email string) (Staff, error) {
