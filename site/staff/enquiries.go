@@ -128,7 +128,7 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 	if l, ok := h.kit.Catalog.Lookup(e.Lang); ok {
 		d.LangName = l.Name + " (" + l.Code + ")"
 	}
-	if d.SeenBy, err = h.seenBy(c, u, "enquiry", "enquiry.view", e.Reference); err != nil {
+	if d.SeenBy, err = h.seenBy(c, u, e.Inbox, "enquiry", "enquiry.view", e.Reference); err != nil {
 		return err
 	}
 	if e.PurgedAt != nil {

@@ -257,7 +257,7 @@ func (h *Handler) galleryEntry(c *fiber.Ctx) error {
 	d := GalleryEntryData{E: e, CaseRef: string(caseRef), Origin: h.countryName(e.Origin), Widths: widths,
 		CanApprove: e.Status == "pending" && e.CreatedBy != u.ID && u.SocietyCode() == e.Society,
 		Reasons:    []string{store.WithdrawConsent, store.WithdrawFamilyFound, store.WithdrawOther}}
-	if d.SeenBy, err = h.seenBy(c, u, "entry", "gallery.view", e.Ref); err != nil {
+	if d.SeenBy, err = h.seenBy(c, u, e.Society, "entry", "gallery.view", e.Ref); err != nil {
 		return err
 	}
 	p := h.page(c, "Entry "+e.Ref)

@@ -97,8 +97,9 @@ func (h *Handler) Register(app *fiber.App) {
 	r.Post("/enquiries/:ref/transfer", h.requireStaff, h.checkCSRF, h.transfer)        // to another inbox, with a reason
 	r.Get("/inboxes", h.requireStaff, h.requireAdmin, h.inboxes)                       // administrators: every inbox's settings
 	r.Post("/inboxes/:code", h.requireStaff, h.requireAdmin, h.checkCSRF, h.saveInbox) // administrators: notification address, switch
-	r.Get("/audit", h.requireStaff, h.requireAdmin, h.auditPage)                       // administrators: the audit trail, filtered, newest first
-	r.Get("/audit.csv", h.requireStaff, h.requireAdmin, h.auditCSV)                    // administrators: the same, as CSV (the export is audited)
+	r.Get("/audit", h.requireStaff, h.requireManager, h.auditPage)                     // administrators (a Society's: its own entries): the audit trail, filtered, newest first
+	r.Get("/audit.csv", h.requireStaff, h.requireManager, h.auditCSV)                  // the same, as CSV (the export is audited)
+	h.registerPeople(r)                                                                // /staff/people…, /staff/invite/…: accounts, invitations, the Society's rules
 	h.registerGallery(r)                                                               // /staff/gallery…: Trace the Face publishing
 	h.registerCards(r)                                                                 // /staff/cards/{society}…: the Society's contact card
 }

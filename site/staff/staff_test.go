@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,7 +207,9 @@ func TestPasswordHash(t *testing.T) {
 func TestEveryStaffRouteGuarded(t *testing.T) {
 	e := sitetest.New(t)
 	e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
-	e.Account(t, "luc@croix-rouge.example", "fr", store.RoleCaseworker)
+	// The French caseworker has a second factor: the French Society
+	// administrator's attempt at the German rule makes it the French one.
+	e.EnrolTOTP(t, e.Account(t, "luc@croix-rouge.example", "fr", store.RoleCaseworker))
 	e.Account(t, "root@icrc.example", "", store.RoleAdmin)
 	german := e.Enquiry(t, "de", "de", store.Personal{Name: "Amina", Email: "amina@example.org", SoughtName: "Yusuf"})
 	ref := german.Reference
@@ -220,6 +223,14 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	ttf := pending.Ref
+	e.Account(t, "chef@croix-rouge.example", "fr", store.RoleSocietyAdmin)
+	anaID := strconv.FormatInt(ana.ID, 10)
+	germanInvite, err := e.Store.Invite(context.Background(), store.Invitation{Email: "eve@drk.example", Society: "de", Role: store.RoleCaseworker}, "german-token",
+		func(id int64) store.InviteMail { return store.InviteMail{Invitation: id} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	inviteID := strconv.FormatInt(germanInvite.ID, 10)
 	type route struct {
 		public bool   // reachable without signing in
 		path   string // the concrete path to try, params filled in
@@ -227,6 +238,9 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 		// foreign: what the French caseworker gets: 404 for German
 		// records and for administrators' pages.
 		foreign int
+		// manager: what the French Red Cross's Society administrator
+		// gets, when not foreign: it manages its own Society only.
+		manager int
 	}
 	known := map[string]route{
 		"GET /staff/login":   {public: true, path: "/staff/login"},
@@ -259,25 +273,41 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 			form: url.Values{"status": {"closed"}, "outcome": {"no_result"}}, foreign: 404},
 		"POST /staff/enquiries/:ref/transfer": {path: "/staff/enquiries/" + ref + "/transfer",
 			form: url.Values{"to": {"fr"}, "reason": {"mine now"}}, foreign: 404},
-		"GET /staff/inboxes":                    {path: "/staff/inboxes", foreign: 404},
-		"HEAD /staff/inboxes":                   {path: "/staff/inboxes", foreign: 404},
-		"POST /staff/inboxes/:code":             {path: "/staff/inboxes/de", form: url.Values{"switched_off": {"yes"}}, foreign: 404},
-		"GET /staff/audit":                      {path: "/staff/audit?society=de", foreign: 404},
-		"HEAD /staff/audit":                     {path: "/staff/audit?society=de", foreign: 404},
-		"GET /staff/audit.csv":                  {path: "/staff/audit.csv?society=de", foreign: 404},
-		"HEAD /staff/audit.csv":                 {path: "/staff/audit.csv?society=de", foreign: 404},
-		"GET /staff/gallery":                    {path: "/staff/gallery"},
-		"HEAD /staff/gallery":                   {path: "/staff/gallery"},
-		"GET /staff/gallery/new":                {path: "/staff/gallery/new"},
-		"HEAD /staff/gallery/new":               {path: "/staff/gallery/new"},
-		"POST /staff/gallery":                   {path: "/staff/gallery"},
-		"GET /staff/gallery/:ref":               {path: "/staff/gallery/" + ttf, foreign: 404},
-		"HEAD /staff/gallery/:ref":              {path: "/staff/gallery/" + ttf, foreign: 404},
-		"GET /staff/gallery/:ref/photo/:width":  {path: "/staff/gallery/" + ttf + "/photo/320.jpg", foreign: 404},
-		"HEAD /staff/gallery/:ref/photo/:width": {path: "/staff/gallery/" + ttf + "/photo/320.jpg", foreign: 404},
-		"POST /staff/gallery/:ref/approve":      {path: "/staff/gallery/" + ttf + "/approve", foreign: 404},
-		"POST /staff/gallery/:ref/withdraw":     {path: "/staff/gallery/" + ttf + "/withdraw", form: url.Values{"reason": {"other"}}, foreign: 404},
-		"POST /staff/gallery/:ref/renew":        {path: "/staff/gallery/" + ttf + "/renew", form: url.Values{"review_date": {"2099-01-01"}}, foreign: 404},
+		"GET /staff/inboxes":        {path: "/staff/inboxes", foreign: 404},
+		"HEAD /staff/inboxes":       {path: "/staff/inboxes", foreign: 404},
+		"POST /staff/inboxes/:code": {path: "/staff/inboxes/de", form: url.Values{"switched_off": {"yes"}}, foreign: 404},
+		"GET /staff/audit":          {path: "/staff/audit?society=de", foreign: 404, manager: 200},
+		"HEAD /staff/audit":         {path: "/staff/audit?society=de", foreign: 404, manager: 200},
+		"GET /staff/audit.csv":      {path: "/staff/audit.csv?society=de", foreign: 404, manager: 200},
+		"HEAD /staff/audit.csv":     {path: "/staff/audit.csv?society=de", foreign: 404, manager: 200},
+		// Accounts: a Society administrator asking for the German Red
+		// Cross gets its own Society's, and any German account is 404.
+		"GET /staff/people":                         {path: "/staff/people?society=de", foreign: 404, manager: 200},
+		"HEAD /staff/people":                        {path: "/staff/people?society=de", foreign: 404, manager: 200},
+		"POST /staff/people/invite":                 {path: "/staff/people/invite", form: url.Values{"email": {"mallory@drk.example"}, "society": {"de"}, "role": {"caseworker"}}, foreign: 404, manager: 200},
+		"POST /staff/people/policy":                 {path: "/staff/people/policy", form: url.Values{"society": {"de"}, "require_totp": {"yes"}}, foreign: 404, manager: 303},
+		"POST /staff/people/invitations/:id/revoke": {path: "/staff/people/invitations/" + inviteID + "/revoke", form: url.Values{"society": {"de"}}, foreign: 404},
+		"GET /staff/people/:id":                     {path: "/staff/people/" + anaID, foreign: 404},
+		"HEAD /staff/people/:id":                    {path: "/staff/people/" + anaID, foreign: 404},
+		"POST /staff/people/:id/role":               {path: "/staff/people/" + anaID + "/role", form: url.Values{"role": {"caseworker"}, "page_editor": {"yes"}}, foreign: 404},
+		"POST /staff/people/:id/disable":            {path: "/staff/people/" + anaID + "/disable", foreign: 404},
+		"POST /staff/people/:id/enable":             {path: "/staff/people/" + anaID + "/enable", foreign: 404},
+		"POST /staff/people/:id/reset-totp":         {path: "/staff/people/" + anaID + "/reset-totp", foreign: 404},
+		"GET /staff/invite/:token":                  {public: true, path: "/staff/invite/german-token"},
+		"HEAD /staff/invite/:token":                 {public: true, path: "/staff/invite/german-token"},
+		"POST /staff/invite/:token":                 {public: true, path: "/staff/invite/german-token"},
+		"GET /staff/gallery":                        {path: "/staff/gallery"},
+		"HEAD /staff/gallery":                       {path: "/staff/gallery"},
+		"GET /staff/gallery/new":                    {path: "/staff/gallery/new"},
+		"HEAD /staff/gallery/new":                   {path: "/staff/gallery/new"},
+		"POST /staff/gallery":                       {path: "/staff/gallery"},
+		"GET /staff/gallery/:ref":                   {path: "/staff/gallery/" + ttf, foreign: 404},
+		"HEAD /staff/gallery/:ref":                  {path: "/staff/gallery/" + ttf, foreign: 404},
+		"GET /staff/gallery/:ref/photo/:width":      {path: "/staff/gallery/" + ttf + "/photo/320.jpg", foreign: 404},
+		"HEAD /staff/gallery/:ref/photo/:width":     {path: "/staff/gallery/" + ttf + "/photo/320.jpg", foreign: 404},
+		"POST /staff/gallery/:ref/approve":          {path: "/staff/gallery/" + ttf + "/approve", foreign: 404},
+		"POST /staff/gallery/:ref/withdraw":         {path: "/staff/gallery/" + ttf + "/withdraw", form: url.Values{"reason": {"other"}}, foreign: 404},
+		"POST /staff/gallery/:ref/renew":            {path: "/staff/gallery/" + ttf + "/renew", form: url.Values{"review_date": {"2099-01-01"}}, foreign: 404},
 		// A Society's contact card: its page editors and administrators
 		// only (TestCardFourEyesOverHTTP tries a page editor of another
 		// Society too).
@@ -294,6 +324,11 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 		t.Fatalf("login: %d", res.Status)
 	}
 	frToken := sitetest.CSRF(t, fr.Get("/staff/"))
+	chef := e.Browser(t)
+	if res := chef.Login("chef@croix-rouge.example", sitetest.Password); res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/staff/" {
+		t.Fatalf("Society administrator's login: %d %s", res.Status, res.Header.Get("Location"))
+	}
+	chefToken := sitetest.CSRF(t, chef.Get("/staff/"))
 	seen := map[string]bool{}
 	for _, r := range e.App.GetRoutes(true) {
 		if !strings.HasPrefix(r.Path, "/staff") {
@@ -330,6 +365,22 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 			if res := fr.Do(r.Method, rt.path, form); res.Status != rt.foreign {
 				t.Errorf("%s: the French Red Cross got %d, want %d", key, res.Status, rt.foreign)
 			}
+			want := rt.manager
+			if want == 0 {
+				want = rt.foreign
+			}
+			if form != nil {
+				form.Set("_csrf", chefToken)
+			}
+			res := chef.Do(r.Method, rt.path, form)
+			if res.Status != want {
+				t.Errorf("%s: the French Red Cross's Society administrator got %d, want %d", key, res.Status, want)
+			}
+			for _, german := range []string{"ana@drk.example", "eve@drk.example", ref, ttf} {
+				if strings.Contains(res.Body, german) {
+					t.Errorf("%s: the French Red Cross's Society administrator was shown %s", key, german)
+				}
+			}
 		}
 	}
 	for key := range known {
@@ -350,6 +401,17 @@ func TestEveryStaffRouteGuarded(t *testing.T) {
 	}
 	if list := fr.Get("/staff/enquiries"); strings.Contains(list.Body, ref) {
 		t.Error("the French inbox lists a German enquiry")
+	}
+	// Nor did the French Society administrator change a German account,
+	// invitation or rule.
+	if a, _ := e.Store.StaffByID(context.Background(), ana.ID); a.DisabledAt != nil || a.PageEditor || a.Role != store.RoleCaseworker {
+		t.Errorf("the German caseworker's account changed: %+v", a)
+	}
+	if on, _ := e.Store.SocietyRequiresTOTP(context.Background(), "de"); on {
+		t.Error("the German Red Cross's second-factor rule changed")
+	}
+	if invs, _ := e.Store.Invitations(context.Background(), "de", 10); len(invs) != 1 || !invs[0].Pending(time.Now()) {
+		t.Errorf("the German Red Cross's invitations changed: %+v", invs)
 	}
 }
 
