@@ -9,7 +9,8 @@ import (
 
 // Cleanup deletes what the site keeps only for a while: rate-limit
 // counters, expired sessions, handled outbox messages, the client
-// addresses in the audit log and its entries past their keep; it also queues the reminders for Society
+// addresses in the audit log and its entries past their keep, invitations
+// long over; it also queues the reminders for Society
 // cards nobody has confirmed for a year. Every replica runs one beside its outbox
 // worker; the deletes are idempotent and skip rows another replica holds,
 // so several replicas cleaning at once is harmless.
@@ -44,6 +45,9 @@ type CleanupResult struct {
 	CardReminders int64
 	// AuditEntries counts the audit entries deleted past AuditKeep.
 	AuditEntries int64
+	// Invitations counts the invitations deleted InvitationKeep after
+	// they were used, withdrawn or expired.
+	Invitations int64
 }
 
 func (c *Cleanup) defaults() {
@@ -83,6 +87,7 @@ func (c *Cleanup) RunOnce(ctx context.Context) (CleanupResult, error) {
 	r.AuditAddresses = keep(c.Store.ForgetAuditAddresses(ctx, c.AuditAddressKeep))
 	r.CardReminders = keep(c.Store.RemindStaleCards(ctx))
 	r.AuditEntries = keep(c.Store.DeleteOldAudit(ctx, c.AuditKeep))
+	r.Invitations = keep(c.Store.DeleteOldInvitations(ctx))
 	return r, first
 }
 

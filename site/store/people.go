@@ -102,6 +102,20 @@ func (s *Store) Invite(ctx context.Context, inv Invitation, token string, mail f
 	return out, nil
 }
 
+// InvitationKeep is how long an invitation (its invitee's address) is
+// kept once it was used, withdrawn or expired; the audit log keeps what
+// happened.
+const InvitationKeep = 90 * 24 * time.Hour
+
+// DeleteOldInvitations deletes the invitations over for InvitationKeep.
+func (s *Store) DeleteOldInvitations(ctx context.Context) (int64, error) {
+	return s.deleteBatches(ctx, "delete invitations", `
+		DELETE FROM staff_invitations WHERE id IN (
+			SELECT id FROM staff_invitations
+			WHERE coalesce(accepted_at, revoked_at, expires_at) < now() - make_interval(secs => $2)
+			LIMIT $1 FOR UPDATE SKIP LOCKED)`, InvitationKeep.Seconds())
+}
+
 // InvitationByToken finds the invitation of a link, whatever its state.
 func (s *Store) InvitationByToken(ctx context.Context, token string) (Invitation, error) {
 	return one[Invitation](ctx, s, "invitation", `SELECT `+invitationColumns+` FROM staff_invitations WHERE token_hash = $1`, tokenHash(token))
