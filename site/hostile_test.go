@@ -95,6 +95,7 @@ type hostile struct {
 	// Fixtures: an enquiry of the caseworker's Society with hostile
 	// personal data, and a published, indexed gallery entry.
 	enquiry, entry  string
+	invitation      string // an invitation's token
 	cssURL          string
 	anaID, boID     int64
 	sent            atomic.Int64
@@ -127,6 +128,11 @@ func newHostile(t *testing.T) *hostile {
 	h.anaID, h.boID = ana.ID, bo.ID
 	h.enquiry = h.freshEnquiry(t)
 	h.entry = h.publish(t, sc)
+	h.invitation = "hostile-invitation"
+	if _, err := e.Store.Invite(context.Background(), store.Invitation{Email: "new@drk.example", Society: "de", Role: store.RoleCaseworker}, h.invitation,
+		func(id int64) store.InviteMail { return store.InviteMail{Invitation: id} }); err != nil {
+		t.Fatal(err)
+	}
 	login := e.Browser(t).Get("/staff/login")
 	m := regexp.MustCompile(`href="(/static/[^"]+\.css)"`).FindStringSubmatch(login.Body)
 	if m == nil {
@@ -351,6 +357,8 @@ func (h *hostile) param(t *testing.T, route fiber.Route, name string, lang strin
 		return "de", true
 	case "id":
 		return "1", true
+	case "token":
+		return h.invitation, true
 	case "file", "width":
 		return "320.jpg", true
 	case "*":

@@ -122,6 +122,7 @@ func walkAbout(t *testing.T, society, domain string, all ...string) (map[string]
 		"society": {"af", "de"}, // back-office card pages: a visitor is sent to the login
 		"*1":      {strings.TrimPrefix(static, "/static/")},
 		"id":      {strconv.FormatInt(entry.ID, 10)},
+		"token":   {"no-such-invitation"}, // back-office invitations: a stranger's link opens nothing
 	}
 	queries := []string{"", "?q=" + ref, "?q=mother", "?origin=af&seeking=mother&gender=female", "?about=" + ref, "?country=af", "?page=1"}
 	routes := e.App.GetRoutes(true)
