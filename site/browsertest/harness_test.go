@@ -26,6 +26,7 @@ import (
 	"github.com/familylinks/familylinks/site"
 	"github.com/familylinks/familylinks/site/gallery"
 	"github.com/familylinks/familylinks/site/sitetest"
+	"github.com/familylinks/familylinks/site/staff"
 	"github.com/familylinks/familylinks/site/store"
 )
 
@@ -128,11 +129,13 @@ func artifacts(t testing.TB, sub string) string {
 }
 
 // liveSite is the whole site served on 127.0.0.1, with the outbox worker
-// that keeps the gallery index in step.
+// that keeps the gallery index in step and sends the back office's
+// invitations to Mail.
 type liveSite struct {
 	URL    string
 	Env    *sitetest.Env
 	Search *search.Client
+	Mail   *sitetest.Mailbox
 }
 
 func newLiveSite(t *testing.T) *liveSite {
@@ -147,7 +150,10 @@ func newLiveSite(t *testing.T) *liveSite {
 	go func() { _ = e.App.Listener(ln) }()
 	ctx, stop := context.WithCancel(context.Background())
 	x := &gallery.Indexer{Store: e.Store, Search: sc, Catalog: e.Catalog}
-	w := &store.Worker{Store: e.Store, Handlers: x.Handlers(), Poll: 100 * time.Millisecond,
+	box := &sitetest.Mailbox{}
+	handlers := x.Handlers()
+	handlers[store.TopicStaffInvite] = staff.InviteHandler(e.Keys, box, base, slog.New(slog.DiscardHandler))
+	w := &store.Worker{Store: e.Store, Handlers: handlers, Poll: 100 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -157,7 +163,7 @@ func newLiveSite(t *testing.T) *liveSite {
 		wg.Wait()
 		_ = e.App.ShutdownWithTimeout(5 * time.Second)
 	})
-	return &liveSite{URL: base, Env: e, Search: sc}
+	return &liveSite{URL: base, Env: e, Search: sc, Mail: box}
 }
 
 // Tab is one browser tab with its own cookies (an incognito context), at
@@ -170,6 +176,8 @@ type Tab struct {
 	shots string
 	js    bool
 	n     int
+	// shootAnyway takes screenshots without JavaScript too.
+	shootAnyway bool
 }
 
 // Sizes of the two screenshots every step takes.
@@ -328,7 +336,7 @@ func (b *Tab) Path() string {
 // sends none, so their pages look the same.
 func (b *Tab) Shot(step string) {
 	b.t.Helper()
-	if !b.js {
+	if !b.js && !b.shootAnyway {
 		return
 	}
 	b.n++

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/familylinks/familylinks/site/notify"
@@ -17,34 +16,17 @@ import (
 	"github.com/familylinks/familylinks/site/store"
 )
 
-// mailbox keeps the e-mails the outbox worker sends.
-type mailbox struct {
-	mu   sync.Mutex
-	sent []notify.Message
-}
-
-func (m *mailbox) Send(_ context.Context, msg notify.Message) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sent = append(m.sent, msg)
-	return nil
-}
-
 // deliver runs the outbox worker once over the invitations and returns
 // the links of the e-mails it sent, by address.
 func deliver(t *testing.T, e *sitetest.Env) map[string]notify.Message {
 	t.Helper()
-	box := &mailbox{}
+	box := &sitetest.Mailbox{}
 	w := &store.Worker{Store: e.Store, Log: slog.New(slog.DiscardHandler),
 		Handlers: map[string]store.OutboxHandler{store.TopicStaffInvite: staff.InviteHandler(e.Keys, box, sitetest.BaseURL, slog.New(slog.DiscardHandler))}}
 	if _, err := w.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]notify.Message{}
-	for _, m := range box.sent {
-		out[m.To] = m
-	}
-	return out
+	return box.Sent()
 }
 
 func linkIn(t *testing.T, m notify.Message) string {

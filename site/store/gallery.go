@@ -194,16 +194,7 @@ func withdraw(ctx context.Context, tx pgx.Tx, id int64, reason string) error {
 
 // RenewGalleryConsent sets a new review date on a published or pending entry.
 func (s *Store) RenewGalleryConsent(ctx context.Context, id int64, review time.Time) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE gallery_entries SET review_date = $2 WHERE id = $1 AND status <> 'withdrawn'`, id, review)
-	if err != nil {
-		return fmt.Errorf("store: renew: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "renew", `UPDATE gallery_entries SET review_date = $2 WHERE id = $1 AND status <> 'withdrawn'`, id, review)
 }
 
 // ExpireGalleryReviews withdraws every published entry whose review date

@@ -137,17 +137,8 @@ func (s *Store) Invitations(ctx context.Context, society string, limit int) ([]I
 
 // RevokeInvitation withdraws a pending invitation of a Society.
 func (s *Store) RevokeInvitation(ctx context.Context, id int64, society string) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE staff_invitations SET revoked_at = now()
+	return s.execOne(ctx, "revoke invitation", `UPDATE staff_invitations SET revoked_at = now()
 		WHERE id = $1 AND society = $2 AND accepted_at IS NULL AND revoked_at IS NULL`, id, society)
-	if err != nil {
-		return fmt.Errorf("store: revoke invitation: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
 }
 
 // AcceptInvitation opens the account an invitation offers, with the
@@ -217,28 +208,10 @@ func (s *Store) StaffOf(ctx context.Context, society string) ([]Staff, error) {
 // SetRole sets an account's role and page-editor permission. Its sessions
 // go on: a role is read from the account at every request.
 func (s *Store) SetRole(ctx context.Context, id int64, role string, pageEditor bool) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE staff SET role = $2, page_editor = $3 WHERE id = $1`, id, role, pageEditor)
-	if err != nil {
-		return fmt.Errorf("store: set role: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "set role", `UPDATE staff SET role = $2, page_editor = $3 WHERE id = $1`, id, role, pageEditor)
 }
 
 // EnableStaff enables a disabled account again (its old sessions stay void).
 func (s *Store) EnableStaff(ctx context.Context, id int64) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE staff SET disabled_at = NULL WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("store: enable staff: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "enable staff", `UPDATE staff SET disabled_at = NULL WHERE id = $1`, id)
 }

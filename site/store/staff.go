@@ -104,30 +104,12 @@ func (s Staff) CanEditCard(society string) bool {
 // SetLanguage sets the language of an account's back-office pages and
 // e-mails (a URL code of locales.Languages; the caller checks it).
 func (s *Store) SetLanguage(ctx context.Context, id int64, lang string) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE staff SET language = $2 WHERE id = $1`, id, lang)
-	if err != nil {
-		return fmt.Errorf("store: language: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "language", `UPDATE staff SET language = $2 WHERE id = $1`, id, lang)
 }
 
 // SetPageEditor grants or removes the page-editor permission.
 func (s *Store) SetPageEditor(ctx context.Context, email string, on bool) error {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE staff SET page_editor = $2 WHERE email = $1`, email, on)
-	if err != nil {
-		return fmt.Errorf("store: page editor: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.execOne(ctx, "page editor", `UPDATE staff SET page_editor = $2 WHERE email = $1`, email, on)
 }
 
 // CreateStaff adds an account; email must already be lower-case. The

@@ -144,6 +144,21 @@ func one[T any](ctx context.Context, s *Store, op, sql string, args ...any) (T, 
 	return v, nil
 }
 
+// execOne runs a statement that changes rows; ErrNotFound when it changed
+// none (the row is not there, or not in the state the statement asks).
+func (s *Store) execOne(ctx context.Context, op, sql string, args ...any) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // count runs a query that returns one number.
 func (s *Store) count(ctx context.Context, op, sql string, args ...any) (int64, error) {
 	ctx, cancel := s.ctx(ctx)
