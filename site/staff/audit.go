@@ -116,7 +116,7 @@ func (h *Handler) auditPage(c *fiber.Ctx) error {
 		Action: "audit.view", IP: h.clientIP(c), Detail: map[string]any{"filter": q.values()}}); err != nil {
 		return err
 	}
-	p := h.page(c, "Audit trail")
+	p := h.page(c, "StaffTitleAudit")
 	p.Data = d
 	return h.render(c, status, "staff/audit", p)
 }
