@@ -123,15 +123,15 @@ func (h *Handler) knownSociety(code string) bool {
 	return ok && cn.Society != nil
 }
 
-// Messages of the accounts pages.
+// Message IDs of the accounts pages (staff.en.toml).
 const (
-	msgInviteEmail   = "Type the colleague's work e-mail address."
-	msgInviteSociety = "Choose the Society, by its country's two-letter code."
-	msgInviteRole    = "Choose caseworker or Society administrator."
-	msgInviteExists  = "This address already has an account."
-	msgSelf          = "You cannot change your own account here."
-	msgInviteGone    = "This invitation link was already used or was withdrawn. Ask your Society's administrator for a new one."
-	msgInviteExpired = "This invitation link has expired: links work for 72 hours. Ask your Society's administrator for a new one."
+	msgInviteEmail   = "StaffInviteEmail"
+	msgInviteSociety = "StaffInviteSociety"
+	msgInviteRole    = "StaffInviteRole"
+	msgInviteExists  = "StaffInviteExists"
+	msgSelf          = "StaffSelf"
+	msgInviteGone    = "StaffInviteGone"
+	msgInviteExpired = "StaffInviteExpired"
 )
 
 // invite stores an invitation and queues its e-mail. Only an administrator
@@ -371,11 +371,11 @@ func (h *Handler) acceptInvite(c *fiber.Ctx) error {
 	p.Data = InviteData{Invitation: inv, SocietyName: h.societyName(inv.Society), Token: c.Params("token")}
 	switch {
 	case len(next) < MinPassword:
-		p.Error = "The new password must have at least 12 characters."
+		p.Error = "StaffPasswordTooShort"
 	case len(next) > 200:
-		p.Error = "The new password must have at most 200 characters."
+		p.Error = "StaffPasswordTooLong"
 	case next != confirm:
-		p.Error = "The two new passwords are not the same."
+		p.Error = "StaffPasswordMismatch"
 	}
 	if p.Error != "" {
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/invite", p)

@@ -148,12 +148,12 @@ func (h *Handler) pending(c *fiber.Ctx) (store.Staff, bool) {
 
 // Messages of the second factor.
 const (
-	msgCodeWrong     = "This code is wrong or was already used. Type the six digits your authenticator app shows now, or one of your recovery codes."
-	msgCodeExpired   = "Your sign-in took too long. Sign in again."
-	msgEnrolWrong    = "This code is wrong. Check that your phone's time is right, then type the six digits the app shows now."
-	msgTOTPNeeded    = "Your account needs a second factor. Set it up to continue."
-	msgRecoveryFew   = "You have few recovery codes left. Make new ones below."
-	msgTOTPCannotOff = "Your account needs a second factor: it cannot be turned off."
+	msgCodeWrong     = "StaffCodeWrong"
+	msgCodeExpired   = "StaffCodeExpired"
+	msgEnrolWrong    = "StaffEnrolWrong"
+	msgTOTPNeeded    = "StaffTOTPNeeded"
+	msgRecoveryFew   = "StaffRecoveryFew"
+	msgTOTPCannotOff = "StaffTOTPCannotOff"
 )
 
 // TOTPPage is the data of the second-factor pages.
