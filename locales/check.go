@@ -58,8 +58,9 @@ var placeholder = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
 // Check reports every gap in the catalogues: a language without its file, a
 // key missing or unknown, a plural form missing, a placeholder lost or
 // invented, and a country code in countries with no name in some language.
+// The back office's catalogues are checked the same way (checkStaff).
 func (c *Catalog) Check(countries []string) error {
-	errs := c.checkConsent()
+	errs := append(c.checkConsent(), c.checkStaff()...)
 	en := c.raw["en"]
 	for _, l := range c.langs {
 		m, ok := c.raw[l.Code]

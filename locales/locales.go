@@ -16,7 +16,7 @@ import (
 	"golang.org/x/text/language/display"
 )
 
-//go:embed active.*.toml region_overrides.json dates.json
+//go:embed active.*.toml staff.*.toml region_overrides.json dates.json
 var files embed.FS
 
 // Language is one UI language of the site.
@@ -77,6 +77,11 @@ type Catalog struct {
 	raw         map[string]map[string]any // language code → decoded TOML
 	regions     *regionNames
 	log         *slog.Logger
+	// The back office's languages and catalogues (staff.{tag}.toml), in
+	// the same bundle.
+	staffLangs   []Language
+	staffRaw     map[string]map[string]any
+	staffMatcher language.Matcher
 }
 
 // Load builds the catalog from the embedded message files. It fails only
@@ -124,6 +129,9 @@ func Load(log *slog.Logger) (*Catalog, error) {
 	}
 	for id := range c.raw["en"] {
 		c.messageIDs = append(c.messageIDs, id)
+	}
+	if err := c.loadStaff(); err != nil {
+		return nil, err
 	}
 	c.matcher = language.NewMatcher(tags)
 	regions, err := loadRegionNames(c.langs)

@@ -283,3 +283,60 @@ func TestWeekdaysAndClockFollowTheLanguage(t *testing.T) {
 		t.Errorf("a time that is not one must come back as it is, got %q", got)
 	}
 }
+
+// TestStaffCheckFindsGaps: the completeness check holds the back office's
+// catalogues to staff.en.toml: a missing key, a key English lacks, a lost
+// placeholder and a missing plural form are each reported.
+func TestStaffCheckFindsGaps(t *testing.T) {
+	c := load(t)
+	if err := c.Check(nil); err != nil {
+		t.Fatalf("the catalogues as shipped: %v", err)
+	}
+	delete(c.staffRaw["ar"], "StaffSignIn")
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), "ar: staff message StaffSignIn missing") {
+		t.Fatalf("want the missing Arabic staff message reported, got %v", err)
+	}
+	c = load(t)
+	c.staffRaw["es"]["StaffInvented"] = "algo"
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), "es: staff message StaffInvented is not in English") {
+		t.Fatalf("want the extra Spanish staff message reported, got %v", err)
+	}
+	c = load(t)
+	c.staffRaw["fr"]["StaffTitleEnquiry"] = "Demande"
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), "fr: message StaffTitleEnquiry has placeholders") {
+		t.Fatalf("want the lost placeholder reported, got %v", err)
+	}
+	c = load(t)
+	delete(c.staffRaw["ar"]["StaffTOTPOn"].(map[string]any), "two")
+	if err := c.Check(nil); err == nil || !strings.Contains(err.Error(), `ar: message StaffTOTPOn lacks plural form "two"`) {
+		t.Fatalf("want the missing Arabic plural form reported, got %v", err)
+	}
+}
+
+// TestStaffLanguages: the back office speaks the languages with a staff
+// catalogue, English first; the README's back-office table marks the
+// drafts; before sign-in the cookie, then Accept-Language, decide.
+func TestStaffLanguages(t *testing.T) {
+	c := load(t)
+	var codes []string
+	for _, l := range c.StaffLanguages() {
+		codes = append(codes, l.Code)
+		if l.Draft != (l.Code != "en") {
+			t.Errorf("%s: staff draft %v", l.Code, l.Draft)
+		}
+	}
+	if strings.Join(codes, ",") != "en,fr,es,ar" {
+		t.Errorf("staff languages %v", codes)
+	}
+	for _, tt := range []struct{ cookie, accept, want string }{
+		{"", "", "en"},
+		{"", "ar-SY,ar;q=0.9", "ar"},
+		{"es", "ar", "es"},
+		{"ru", "fr-CA,ru;q=0.9", "fr"}, // Russian has no staff catalogue
+		{"", "de-DE", "en"},
+	} {
+		if got := c.NegotiateStaff(tt.cookie, tt.accept).Code; got != tt.want {
+			t.Errorf("NegotiateStaff(%q, %q) = %s, want %s", tt.cookie, tt.accept, got, tt.want)
+		}
+	}
+}

@@ -51,8 +51,8 @@ func (q AuditQuery) Query() string {
 
 func (q AuditQuery) values() string { return q.Query() }
 
-// auditFilter reads the filter from the query string; a date that is not
-// YYYY-MM-DD is reported, not guessed.
+// auditFilter reads the filter from the query string; the text of a date
+// that is not YYYY-MM-DD is reported (problem), not guessed.
 func auditFilter(c *fiber.Ctx) (AuditQuery, store.AuditFilter, string) {
 	u, _ := User(c)
 	q := AuditQuery{
@@ -75,7 +75,7 @@ func auditFilter(c *fiber.Ctx) (AuditQuery, store.AuditFilter, string) {
 		}
 		t, err := time.Parse(time.DateOnly, d.text)
 		if err != nil {
-			problem = fmt.Sprintf("%q is not a date: write it as YYYY-MM-DD", d.text)
+			problem = d.text // not a date
 			continue
 		}
 		if d.next { // "to" includes the whole day
@@ -92,9 +92,10 @@ func auditFilter(c *fiber.Ctx) (AuditQuery, store.AuditFilter, string) {
 func (h *Handler) auditPage(c *fiber.Ctx) error {
 	u, _ := User(c)
 	q, f, problem := auditFilter(c)
-	d := AuditData{Filter: q, Problem: problem}
+	d := AuditData{Filter: q}
 	status := fiber.StatusOK
 	if problem != "" {
+		d.Problem = h.tr(c).T("StaffAuditBadDate", "Text", problem)
 		status = fiber.StatusUnprocessableEntity
 	} else {
 		entries, err := h.store.AuditEntries(c.UserContext(), f)
@@ -116,7 +117,7 @@ func (h *Handler) auditPage(c *fiber.Ctx) error {
 		Action: "audit.view", IP: h.clientIP(c), Detail: map[string]any{"filter": q.values()}}); err != nil {
 		return err
 	}
-	p := h.page(c, "Audit trail")
+	p := h.page(c, "StaffTitleAudit")
 	p.Data = d
 	return h.render(c, status, "staff/audit", p)
 }
@@ -126,7 +127,7 @@ func (h *Handler) auditCSV(c *fiber.Ctx) error {
 	u, _ := User(c)
 	q, f, problem := auditFilter(c)
 	if problem != "" {
-		return fiber.NewError(fiber.StatusBadRequest, problem)
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("%q is not a date: write it as YYYY-MM-DD", problem))
 	}
 	f.Limit, f.BeforeID = 10000, 0
 	entries, err := h.store.AuditEntries(c.UserContext(), f)

@@ -195,7 +195,7 @@ func (h *Handler) fillForm(p *CardPage, card cards.Card) {
 }
 
 func (h *Handler) renderCard(c *fiber.Ctx, status int, data CardPage) error {
-	p := h.page(c, "Contact card: "+data.SocietyName)
+	p := h.page(c, "StaffTitleCard", "Society", data.SocietyName)
 	p.Data = data
 	return h.render(c, status, "staff/card", p)
 }

@@ -61,7 +61,7 @@ func (h *Handler) enquiries(c *fiber.Ctx) error {
 	if err := h.audit(c.UserContext(), u, "enquiries.list", h.clientIP(c)); err != nil {
 		return err
 	}
-	p := h.page(c, "Enquiries")
+	p := h.page(c, "StaffTitleEnquiries")
 	p.Data = d
 	return h.render(c, fiber.StatusOK, "staff/enquiries", p)
 }
@@ -84,9 +84,11 @@ func (h *Handler) loadEnquiry(c *fiber.Ctx) (store.Enquiry, store.Staff, error) 
 	return e, u, err
 }
 
-// EventView is one history line, its sealed text opened.
+// EventView is one history line, its sealed text opened: Text is what the
+// site says of it, in the page's language; Typed is the note or reason as
+// the caseworker wrote it.
 type EventView struct {
-	At, Actor, Kind, Text string
+	At, Actor, Kind, Text, Typed string
 }
 
 // EnquiryData is the data of the enquiry page.
@@ -148,29 +150,28 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	p := h.page(c, "StaffTitleEnquiry", "Ref", e.Reference)
 	for _, ev := range events {
-		v := EventView{At: ev.At.UTC().Format("2006-01-02 15:04"), Kind: ev.Kind}
+		v := EventView{At: ev.At.UTC().Format("2006-01-02 15:04"), Kind: p.T("StaffEvent_" + ev.Kind)}
 		if ev.Actor != nil {
 			v.Actor = *ev.Actor
 		}
 		switch ev.Kind {
 		case "status":
-			v.Text = "status: " + deref(ev.Status)
+			v.Text = p.T("StaffStatus_" + deref(ev.Status))
 			if ev.Outcome != nil {
-				v.Text += ", outcome: " + *ev.Outcome
+				v.Text = p.T("StaffEventOutcome", "Status", v.Text, "Outcome", p.T("StaffOutcome_"+*ev.Outcome))
 			}
 		case "transfer":
-			v.Text = "transferred from " + h.data.InboxName(deref(ev.FromInbox)) + " to " + h.data.InboxName(deref(ev.ToInbox))
+			v.Text = p.T("StaffEventTransfer", "From", h.data.InboxName(deref(ev.FromInbox)), "To", h.data.InboxName(deref(ev.ToInbox)))
 		}
 		if ev.KeyID != nil {
 			plain, err := h.keys.OpenAt(*ev.KeyID, ev.Sealed, crypt.EnquiryEvent(e.Reference))
 			if err != nil {
 				return err
 			}
-			if v.Text != "" {
-				v.Text += ". Reason: "
-			}
-			v.Text += string(plain)
+			// What the caseworker typed, shown as typed.
+			v.Typed = string(plain)
 		}
 		d.Events = append(d.Events, v)
 	}
@@ -180,7 +181,6 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 		}
 	}
 	slices.SortFunc(d.Inboxes, func(a, b InboxOption) int { return strings.Compare(a.Name, b.Name) })
-	p := h.page(c, "Enquiry "+e.Reference)
 	p.Data = d
 	return h.render(c, fiber.StatusOK, "staff/enquiry", p)
 }
@@ -192,19 +192,20 @@ func deref(s *string) string {
 	return *s
 }
 
-// checkText validates a note or reason: plain text, stored as typed.
+// checkText validates a note or reason: plain text, stored as typed. It
+// returns the message ID of the problem, or "".
 func checkText(s string, max int) string {
 	switch {
 	case strings.TrimSpace(s) == "":
-		return "Please write something."
+		return "StaffTextEmpty"
 	case !utf8.ValidString(s):
-		return "This contains characters that are not text."
+		return "StaffTextNotText"
 	case utf8.RuneCountInString(s) > max:
-		return "This is too long."
+		return "StaffTextTooLong"
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
-			return "This contains control characters."
+			return "StaffTextControl"
 		}
 	}
 	return ""
@@ -307,7 +308,7 @@ func (h *Handler) inboxes(c *fiber.Ctx) error {
 	if err := h.audit(c.UserContext(), u, "inboxes.view", h.clientIP(c)); err != nil {
 		return err
 	}
-	p := h.page(c, "Inboxes")
+	p := h.page(c, "StaffTitleInboxes")
 	p.Data = rows
 	return h.render(c, fiber.StatusOK, "staff/inboxes", p)
 }

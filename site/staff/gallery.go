@@ -63,7 +63,7 @@ func (h *Handler) galleryForm(c *fiber.Ctx) error {
 		return web.NotFound()
 	}
 	today := time.Now().UTC()
-	p := h.page(c, "New Trace the Face entry")
+	p := h.page(c, "StaffTitleGalleryNew")
 	p.Data = h.galleryFormData(GalleryForm{ConsentDate: today.Format(time.DateOnly), ReviewDate: today.AddDate(1, 0, 0).Format(time.DateOnly)}, nil)
 	return h.render(c, fiber.StatusOK, "staff/gallery-new", p)
 }
@@ -82,65 +82,69 @@ func (h *Handler) galleryCreate(c *fiber.Ctx) error {
 	f := GalleryForm{Gender: v("gender"), AgeGroup: v("age_group"), Origin: v("origin"), Languages: v("languages"),
 		CaseRef: v("case_ref"), ConsentDate: v("consent_date"), ConsentVersion: v("consent_version"),
 		ConsentBy: v("consent_by"), ReviewDate: v("review_date"), Seeking: up.Fields["seeking"]}
+	// Each problem is written in the account's language at once.
+	tr := h.tr(c)
 	var errs []string
-	bad := func(msg string) { errs = append(errs, msg) }
+	bad := func(id string, pairs ...any) { errs = append(errs, tr.T(id, pairs...)) }
 	if !vocab.Genders.Has(f.Gender) {
-		bad("Choose a gender.")
+		bad("StaffGalleryErrGender")
 	}
 	if !vocab.AgeGroups.Has(f.AgeGroup) {
-		bad("Choose an age group. Only people aged 15 or older can be published.")
+		bad("StaffGalleryErrAge")
 	}
 	if len(f.Seeking) == 0 {
-		bad("Choose at least one relationship sought.")
+		bad("StaffGalleryErrSeeking")
 	}
 	for _, s := range f.Seeking {
 		if !vocab.Relationships.Has(s) {
-			bad("Unknown relationship.")
+			bad("StaffGalleryErrRelationship")
 			break
 		}
 	}
 	if _, ok := h.data.Country(f.Origin); !ok {
-		bad("Choose the country of origin.")
+		bad("StaffGalleryErrOrigin")
 	}
 	var langs []string
 	for _, l := range strings.FieldsFunc(f.Languages, func(r rune) bool { return r == ',' || r == ' ' }) {
 		if len(l) < 2 || len(l) > 12 || strings.ContainsFunc(l, func(r rune) bool { return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) {
-			bad("Languages are codes such as prs, ps, ar, separated by commas.")
+			bad("StaffGalleryErrLanguages")
 			break
 		}
 		langs = append(langs, strings.ToLower(l))
 	}
 	if msg := checkText(f.CaseRef, 100); msg != "" {
-		bad("Case reference: " + msg)
+		bad("StaffGalleryCaseRef", "Problem", tr.T(msg))
 	}
 	if msg := checkText(f.ConsentVersion, 50); msg != "" {
-		bad("Consent form version: " + msg)
+		bad("StaffGalleryConsentVersion", "Problem", tr.T(msg))
 	}
 	if msg := checkText(f.ConsentBy, 200); msg != "" {
-		bad("Consent recorded by: " + msg)
+		bad("StaffGalleryConsentBy", "Problem", tr.T(msg))
 	}
 	consent, err1 := time.Parse(time.DateOnly, f.ConsentDate)
 	review, err2 := time.Parse(time.DateOnly, f.ReviewDate)
 	switch {
 	case err1 != nil || consent.After(time.Now()):
-		bad("The consent date must be a date, not in the future.")
+		bad("StaffGalleryErrConsentDate")
 	case err2 != nil || !review.After(time.Now()):
-		bad("The review date must be a date in the future.")
+		bad("StaffGalleryErrReviewDate")
 	}
 	var derivs []photo.Derivative
 	if up.Photo == nil {
-		bad("Choose the photo to publish.")
+		bad("StaffGalleryErrPhoto")
 	} else if len(errs) == 0 {
 		// The original is processed in memory and never stored.
 		derivs, err = photo.Process(bytes.NewReader(up.Photo))
-		if why, refused := photo.Refusal(err); refused {
-			bad("Photo: " + why + ".")
+		if id := photoRefusal(err); id != "" {
+			bad(id)
+		} else if why, refused := photo.Refusal(err); refused {
+			bad("StaffGalleryErrPhotoRefused", "Why", why)
 		} else if err != nil {
 			return err
 		}
 	}
 	if len(errs) > 0 {
-		p := h.page(c, "New Trace the Face entry")
+		p := h.page(c, "StaffTitleGalleryNew")
 		p.Data = h.galleryFormData(f, errs)
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/gallery-new", p)
 	}
@@ -220,7 +224,7 @@ func (h *Handler) galleryList(c *fiber.Ctx) error {
 	if err := h.audit(c.UserContext(), u, "gallery.list", h.clientIP(c)); err != nil {
 		return err
 	}
-	p := h.page(c, "Trace the Face")
+	p := h.page(c, "StaffTitleGallery")
 	p.Data = rows
 	return h.render(c, fiber.StatusOK, "staff/gallery", p)
 }
@@ -260,7 +264,7 @@ func (h *Handler) galleryEntry(c *fiber.Ctx) error {
 	if d.SeenBy, err = h.seenBy(c, u, e.Society, "entry", "gallery.view", e.Ref); err != nil {
 		return err
 	}
-	p := h.page(c, "Entry "+e.Ref)
+	p := h.page(c, "StaffTitleGalleryEntry", "Ref", e.Ref)
 	p.Data = d
 	return h.render(c, fiber.StatusOK, "staff/gallery-entry", p)
 }
@@ -342,4 +346,24 @@ func (h *Handler) galleryRenew(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/staff/gallery/"+e.Ref, fiber.StatusSeeOther)
+}
+
+// photoRefusal is the message ID that tells a caseworker why their photo
+// was refused, or "" when err is not a refusal photo.Refusal knows.
+func photoRefusal(err error) string {
+	for _, r := range []struct {
+		err error
+		id  string
+	}{
+		{photo.ErrTooLarge, "StaffPhotoTooLarge"},
+		{photo.ErrTooManyPixels, "StaffPhotoTooManyPixels"},
+		{photo.ErrFormat, "StaffPhotoFormat"},
+		{photo.ErrTooSmall, "StaffPhotoTooSmall"},
+		{photo.ErrTooMuchMemory, "StaffPhotoTooMuchMemory"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.id
+		}
+	}
+	return ""
 }

@@ -108,7 +108,7 @@ func (h *Handler) renderPeople(c *fiber.Ctx, u store.Staff, society string, stat
 		ObjectType: "society", ObjectID: society, IP: h.clientIP(c)}); err != nil {
 		return err
 	}
-	p := h.page(c, "Accounts")
+	p := h.page(c, "StaffTitlePeople")
 	p.Data = d
 	return h.render(c, status, "staff/people", p)
 }
@@ -123,15 +123,15 @@ func (h *Handler) knownSociety(code string) bool {
 	return ok && cn.Society != nil
 }
 
-// Messages of the accounts pages.
+// Message IDs of the accounts pages (staff.en.toml).
 const (
-	msgInviteEmail   = "Type the colleague's work e-mail address."
-	msgInviteSociety = "Choose the Society, by its country's two-letter code."
-	msgInviteRole    = "Choose caseworker or Society administrator."
-	msgInviteExists  = "This address already has an account."
-	msgSelf          = "You cannot change your own account here."
-	msgInviteGone    = "This invitation link was already used or was withdrawn. Ask your Society's administrator for a new one."
-	msgInviteExpired = "This invitation link has expired: links work for 72 hours. Ask your Society's administrator for a new one."
+	msgInviteEmail   = "StaffInviteEmail"
+	msgInviteSociety = "StaffInviteSociety"
+	msgInviteRole    = "StaffInviteRole"
+	msgInviteExists  = "StaffInviteExists"
+	msgSelf          = "StaffSelf"
+	msgInviteGone    = "StaffInviteGone"
+	msgInviteExpired = "StaffInviteExpired"
 )
 
 // invite stores an invitation and queues its e-mail. Only an administrator
@@ -253,7 +253,7 @@ func (h *Handler) renderPerson(c *fiber.Ctx, u, t store.Staff, status int, probl
 		ObjectType: "staff", ObjectID: t.Email, IP: h.clientIP(c)}); err != nil {
 		return err
 	}
-	p := h.page(c, t.Email)
+	p := h.page(c, "StaffTitlePerson", "Email", t.Email)
 	p.Data = PersonData{Account: t, SocietyName: h.societyName(t.SocietyCode()), Self: t.ID == u.ID, Problem: problem}
 	return h.render(c, status, "staff/person", p)
 }
@@ -334,7 +334,7 @@ func (h *Handler) invitation(c *fiber.Ctx) (store.Invitation, bool, error) {
 	if inv.Pending(time.Now()) {
 		return inv, true, nil
 	}
-	p := h.page(c, "Invitation")
+	p := h.page(c, "StaffTitleInvitation")
 	p.Error = msgInviteGone
 	if inv.AcceptedAt == nil && inv.RevokedAt == nil {
 		p.Error = msgInviteExpired
@@ -351,7 +351,7 @@ func (h *Handler) inviteForm(c *fiber.Ctx) error {
 	if !ok {
 		return err
 	}
-	p := h.page(c, "Invitation")
+	p := h.page(c, "StaffTitleInvitation")
 	p.CSRF = h.loginCSRF().Token(c)
 	p.Data = InviteData{Invitation: inv, SocietyName: h.societyName(inv.Society), Token: c.Params("token")}
 	return h.render(c, fiber.StatusOK, "staff/invite", p)
@@ -366,16 +366,16 @@ func (h *Handler) acceptInvite(c *fiber.Ctx) error {
 		return err
 	}
 	next, confirm := c.FormValue("new"), c.FormValue("confirm")
-	p := h.page(c, "Invitation")
+	p := h.page(c, "StaffTitleInvitation")
 	p.CSRF = h.loginCSRF().Token(c)
 	p.Data = InviteData{Invitation: inv, SocietyName: h.societyName(inv.Society), Token: c.Params("token")}
 	switch {
 	case len(next) < MinPassword:
-		p.Error = "The new password must have at least 12 characters."
+		p.Error = "StaffPasswordTooShort"
 	case len(next) > 200:
-		p.Error = "The new password must have at most 200 characters."
+		p.Error = "StaffPasswordTooLong"
 	case next != confirm:
-		p.Error = "The two new passwords are not the same."
+		p.Error = "StaffPasswordMismatch"
 	}
 	if p.Error != "" {
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/invite", p)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/content/vocab"
+	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
@@ -90,6 +92,8 @@ func (h *Handler) Register(app *fiber.App) {
 	r.Post("/totp/recovery", h.requireLogin, h.checkCSRF, h.totpRecovery)              // new recovery codes, after a current code
 	r.Post("/totp/off", h.requireLogin, h.checkCSRF, h.totpOff)                        // turn it off, after a current code, when not required
 	r.Get("/", h.requireStaff, h.dashboard)                                            // the signed-in account's home
+	r.Get("/profile", h.requireStaff, h.profile)                                       // the account's own settings: the back office's language
+	r.Post("/profile", h.requireStaff, h.checkCSRF, h.saveProfile)                     // store the language with the account (audited)
 	r.Get("/enquiries", h.requireStaff, h.enquiries)                                   // the inbox: newest first, by status
 	r.Get("/enquiries/:ref", h.requireStaff, h.enquiry)                                // one enquiry, decrypted; the view is audited
 	r.Post("/enquiries/:ref/notes", h.requireStaff, h.checkCSRF, h.addNote)            // an internal note
@@ -224,12 +228,41 @@ type Page struct {
 	User    *store.Staff
 	Society string // the account's Society, named
 	Email   string // what was typed in the login form
-	Error   string
-	Data    any // the page's own data
+	// Error is the message ID of what went wrong, shown translated.
+	Error string
+	Data  any // the page's own data
+	// Lang is the page's language: the account's, or before sign-in the
+	// one negotiated (staffLang); Tr is its translator.
+	Lang locales.Language
+	Tr   *locales.Translator
+	// Langs are the back office's languages, for the login page's switch
+	// and the profile page.
+	Langs []locales.Language
 }
 
-func (h *Handler) page(c *fiber.Ctx, title string) Page {
-	p := Page{Title: title, Assets: h.kit.Assets}
+// T localizes a back-office message for the page's language. Text put into
+// the sentence (a reference, a name, an address) is isolated with FSI…PDI,
+// so that it keeps its own direction, as on the public pages.
+func (p Page) T(id string, pairs ...any) string {
+	if id == "" {
+		return ""
+	}
+	pairs = append([]any(nil), pairs...)
+	for i := 1; i < len(pairs); i += 2 {
+		if s, ok := pairs[i].(string); ok && s != "" && !strings.HasPrefix(s, "\u2068") {
+			pairs[i] = web.Isolate(s)
+		}
+	}
+	return p.Tr.T(id, pairs...)
+}
+
+// N localizes a plural back-office message for count n.
+func (p Page) N(id string, n int, pairs ...any) string { return p.Tr.N(id, n, pairs...) }
+
+// page starts a page's data; titleID is the message ID of its title, with
+// its template-data pairs.
+func (h *Handler) page(c *fiber.Ctx, titleID string, pairs ...any) Page {
+	p := Page{Assets: h.kit.Assets, Langs: h.kit.Catalog.StaffLanguages()}
 	if s, _, ok := session(c); ok {
 		p.CSRF = s.CSRFToken
 	}
@@ -237,7 +270,30 @@ func (h *Handler) page(c *fiber.Ctx, title string) Page {
 		p.User = &u
 		p.Society = h.societyName(u.SocietyCode())
 	}
+	p.Lang = h.staffLang(c)
+	p.Tr = h.kit.Catalog.Translator(p.Lang.Code)
+	p.Title = p.T(titleID, pairs...)
 	return p
+}
+
+// staffLang is the language of a back-office page: the signed-in account's
+// (English if the back office does not speak it); before sign-in the
+// language cookie, then Accept-Language, among the back office's languages.
+func (h *Handler) staffLang(c *fiber.Ctx) locales.Language {
+	cat := h.kit.Catalog
+	if u, ok := User(c); ok {
+		if l, ok := cat.StaffLanguage(u.Language); ok {
+			return l
+		}
+		return cat.StaffLanguages()[0]
+	}
+	return cat.NegotiateStaff(web.LangCookie(c), c.Get(fiber.HeaderAcceptLanguage))
+}
+
+// tr is the translator of the request's back-office language, for text a
+// handler writes before it has a Page.
+func (h *Handler) tr(c *fiber.Ctx) *locales.Translator {
+	return h.kit.Catalog.Translator(h.staffLang(c).Code)
 }
 
 func (h *Handler) societyName(code string) string {
@@ -263,12 +319,20 @@ func (h *Handler) loginForm(c *fiber.Ctx) error {
 	if _, ok := User(c); ok {
 		return c.Redirect("/staff/", fiber.StatusSeeOther)
 	}
+	// The language switch (?lang=fr): remembered in the cookie, then the
+	// clean form.
+	if code := c.Query("lang"); code != "" {
+		if l, ok := h.kit.Catalog.StaffLanguage(code); ok {
+			h.kit.SetLangCookie(c, l.Code)
+		}
+		return c.Redirect("/staff/login", fiber.StatusSeeOther)
+	}
 	return h.render(c, fiber.StatusOK, "staff/login", h.loginPage(c, ""))
 }
 
 // loginPage is the login form's data, with a fresh CSRF token.
 func (h *Handler) loginPage(c *fiber.Ctx, email string) Page {
-	p := h.page(c, "Staff sign-in")
+	p := h.page(c, "StaffTitleSignIn")
 	p.CSRF = h.loginCSRF().Token(c)
 	p.Email = email
 	return p
@@ -282,11 +346,11 @@ func (h *Handler) clientIP(c *fiber.Ctx) *netip.Addr {
 	return &a
 }
 
-// Messages of the login form.
+// Message IDs of the login form (staff.en.toml).
 const (
-	msgLoginWrong     = "The e-mail address or the password is wrong."
-	msgLoginThrottled = "Too many failed sign-ins. Wait 15 minutes, then try again."
-	msgOneTimeExpired = "This one-time password has expired: one-time passwords work for 72 hours. Ask an administrator for a new one."
+	msgLoginWrong     = "StaffLoginWrong"
+	msgLoginThrottled = "StaffLoginThrottled"
+	msgOneTimeExpired = "StaffOneTimeExpired"
 )
 
 // login signs an account in, in steps: count the attempt, check the
@@ -431,7 +495,7 @@ func (h *Handler) dashboard(c *fiber.Ctx) error {
 	if err := h.audit(c.UserContext(), u, "dashboard.view", h.clientIP(c)); err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, "staff/dashboard", h.page(c, "Back office"))
+	return h.render(c, fiber.StatusOK, "staff/dashboard", h.page(c, "StaffTitleDashboard"))
 }
 
 func (h *Handler) audit(ctx context.Context, u store.Staff, action string, ip *netip.Addr) error {
@@ -443,9 +507,9 @@ func (h *Handler) audit(ctx context.Context, u store.Staff, action string, ip *n
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2rV5l9x8m3yqVdV5n1y8r9QkX1wq0pZ0m1Jt3QyVf5c"
 
 func (h *Handler) passwordForm(c *fiber.Ctx) error {
-	p := h.page(c, "Choose a password")
+	p := h.page(c, "StaffTitlePassword")
 	if u, _ := User(c); u.MustChange {
-		p.Error = "You signed in with a one-time password. Choose your own password to continue."
+		p.Error = "StaffPasswordOneTime"
 	}
 	return h.render(c, fiber.StatusOK, "staff/password", p)
 }
@@ -454,7 +518,7 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	u, _ := User(c)
 	current, next, confirm := c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm")
-	p := h.page(c, "Choose a password")
+	p := h.page(c, "StaffTitlePassword")
 	// The current password is a guess like a sign-in's, counted against
 	// the same limit before it is checked: a stolen session must not be a
 	// way round the throttle.
@@ -479,15 +543,15 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 	}
 	switch {
 	case !ok:
-		p.Error = "Your current password is wrong."
+		p.Error = "StaffPasswordCurrentWrong"
 	case len(next) < MinPassword:
-		p.Error = "The new password must have at least 12 characters."
+		p.Error = "StaffPasswordTooShort"
 	case len(next) > 200:
-		p.Error = "The new password must have at most 200 characters."
+		p.Error = "StaffPasswordTooLong"
 	case next != confirm:
-		p.Error = "The two new passwords are not the same."
+		p.Error = "StaffPasswordMismatch"
 	case next == current:
-		p.Error = "The new password must differ from the current one."
+		p.Error = "StaffPasswordSame"
 	}
 	if p.Error != "" {
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/password", p)
@@ -513,4 +577,15 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/staff/", fiber.StatusSeeOther)
+}
+
+// Word names a code of one of the vocabularies (content/vocab: "genders",
+// "age groups", "relationships", "circumstances", "services") in the
+// page's language, by the public catalogue's message; an unknown code is
+// shown as it is.
+func (p Page) Word(list, code string) string {
+	if msg, ok := vocab.All()[list].Message(code); ok {
+		return p.Tr.T(msg)
+	}
+	return code
 }

@@ -148,12 +148,12 @@ func (h *Handler) pending(c *fiber.Ctx) (store.Staff, bool) {
 
 // Messages of the second factor.
 const (
-	msgCodeWrong     = "This code is wrong or was already used. Type the six digits your authenticator app shows now, or one of your recovery codes."
-	msgCodeExpired   = "Your sign-in took too long. Sign in again."
-	msgEnrolWrong    = "This code is wrong. Check that your phone's time is right, then type the six digits the app shows now."
-	msgTOTPNeeded    = "Your account needs a second factor. Set it up to continue."
-	msgRecoveryFew   = "You have few recovery codes left. Make new ones below."
-	msgTOTPCannotOff = "Your account needs a second factor: it cannot be turned off."
+	msgCodeWrong     = "StaffCodeWrong"
+	msgCodeExpired   = "StaffCodeExpired"
+	msgEnrolWrong    = "StaffEnrolWrong"
+	msgTOTPNeeded    = "StaffTOTPNeeded"
+	msgRecoveryFew   = "StaffRecoveryFew"
+	msgTOTPCannotOff = "StaffTOTPCannotOff"
 )
 
 // TOTPPage is the data of the second-factor pages.
@@ -169,7 +169,7 @@ func (h *Handler) codeForm(c *fiber.Ctx) error {
 	if _, ok := h.pending(c); !ok {
 		return c.Redirect("/staff/login", fiber.StatusSeeOther)
 	}
-	p := h.page(c, "Second factor")
+	p := h.page(c, "StaffTitleTOTP")
 	p.CSRF = h.loginCSRF().Token(c)
 	return h.render(c, fiber.StatusOK, "staff/login-code", p)
 }
@@ -179,7 +179,7 @@ func (h *Handler) codeForm(c *fiber.Ctx) error {
 func (h *Handler) code(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	st, ok := h.pending(c)
-	p := h.page(c, "Second factor")
+	p := h.page(c, "StaffTitleTOTP")
 	p.CSRF = h.loginCSRF().Token(c)
 	if !ok {
 		h.clearPending(c)
@@ -291,7 +291,7 @@ func (h *Handler) totpPage(c *fiber.Ctx) error {
 		return c.Redirect("/staff/password", fiber.StatusSeeOther)
 	}
 	ctx := c.UserContext()
-	p := h.page(c, "Second factor")
+	p := h.page(c, "StaffTitleTOTP")
 	d := TOTPPage{Enabled: u.TOTPEnabledAt != nil, Required: u.NeedsTOTP()}
 	if d.Enabled {
 		n, err := h.store.RecoveryCodesLeft(ctx, u.ID)
@@ -408,7 +408,7 @@ func (h *Handler) totpEnable(c *fiber.Ctx) error {
 	}
 	step, ok := TOTPStep(secret, c.FormValue("code"), time.Now())
 	if !ok {
-		p := h.page(c, "Second factor")
+		p := h.page(c, "StaffTitleTOTP")
 		p.Error = msgEnrolWrong
 		p.Data = TOTPPage{Required: u.NeedsTOTP(), Secret: groups(secret)}
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/totp", p)
@@ -429,7 +429,7 @@ func (h *Handler) totpEnable(c *fiber.Ctx) error {
 }
 
 func (h *Handler) showCodes(c *fiber.Ctx, u store.Staff, codes []string) error {
-	p := h.page(c, "Second factor")
+	p := h.page(c, "StaffTitleTOTP")
 	p.Data = TOTPPage{Enabled: true, Required: u.NeedsTOTP(), Codes: codes, Left: int64(len(codes))}
 	return h.render(c, fiber.StatusOK, "staff/totp", p)
 }
@@ -445,7 +445,7 @@ func (h *Handler) countCodeAttempt(c *fiber.Ctx, u store.Staff) (bool, error) {
 		return false, nil
 	}
 	c.Set(fiber.HeaderRetryAfter, "900")
-	p := h.page(c, "Second factor")
+	p := h.page(c, "StaffTitleTOTP")
 	p.Error = msgLoginThrottled
 	p.Data = TOTPPage{Enabled: u.TOTPEnabledAt != nil, Required: u.NeedsTOTP()}
 	return true, h.render(c, fiber.StatusTooManyRequests, "staff/totp", p)
@@ -470,7 +470,7 @@ func (h *Handler) totpRecovery(c *fiber.Ctx) error {
 func (h *Handler) totpOff(c *fiber.Ctx) error {
 	return h.withCurrentCode(c, func(u store.Staff) error {
 		if u.NeedsTOTP() {
-			p := h.page(c, "Second factor")
+			p := h.page(c, "StaffTitleTOTP")
 			p.Error = msgTOTPCannotOff
 			p.Data = TOTPPage{Enabled: true, Required: true}
 			return h.render(c, fiber.StatusConflict, "staff/totp", p)
@@ -505,7 +505,7 @@ func (h *Handler) withCurrentCode(c *fiber.Ctx, fn func(u store.Staff) error) er
 		if err != nil {
 			return err
 		}
-		p := h.page(c, "Second factor")
+		p := h.page(c, "StaffTitleTOTP")
 		p.Error = msgCodeWrong
 		p.Data = TOTPPage{Enabled: true, Required: u.NeedsTOTP(), Left: n}
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/totp", p)

@@ -192,10 +192,7 @@ func (k *Kit) LangMiddleware(c *fiber.Ctx) error {
 	// Only a page view switches: a form posted to a URL that happens to
 	// carry ?switch must reach its handler, with everything typed.
 	if (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) && c.Request().URI().QueryArgs().Has("switch") {
-		c.Cookie(&fiber.Cookie{
-			Name: langCookie, Value: l.Code, Path: "/", MaxAge: 365 * 24 * 3600,
-			Secure: k.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
-		})
+		k.SetLangCookie(c, l.Code)
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect(c.Path(), fiber.StatusSeeOther)
 	}
@@ -206,3 +203,16 @@ func (k *Kit) LangMiddleware(c *fiber.Ctx) error {
 func (k *Kit) Negotiate(c *fiber.Ctx) locales.Language {
 	return k.Catalog.Negotiate(c.Cookies(langCookie), c.Get(fiber.HeaderAcceptLanguage))
 }
+
+// SetLangCookie remembers a language the visitor chose (a URL code), for a
+// year. Call it only when they switch.
+func (k *Kit) SetLangCookie(c *fiber.Ctx, code string) {
+	c.Cookie(&fiber.Cookie{
+		Name: langCookie, Value: code, Path: "/", MaxAge: 365 * 24 * 3600,
+		Secure: k.SecureCookies, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+// LangCookie is the language the visitor last chose, if any (a URL code,
+// unchecked).
+func LangCookie(c *fiber.Ctx) string { return c.Cookies(langCookie) }
