@@ -873,7 +873,7 @@ const degradedMarker = `<p class="banner" role="status">`
 
 var (
 	csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-	sentRef   = regexp.MustCompile(`<p class="ref" dir="ltr">([^<]+)</p>`)
+	sentRef   = regexp.MustCompile(`<p class="ref" dir="ltr">(?:<bdi>)?([^<]+)(?:</bdi>)?</p>`)
 )
 
 // once sends one request of a kind other than the contact form.

@@ -240,6 +240,11 @@ func run(cfg config) (err error) {
 	if err != nil {
 		return fmt.Errorf("the site did not start: %w%s", err, benchkit.Tail(siteLogPath))
 	}
+	// The site makes its search-only key once it is up; until then the
+	// gallery answers from PostgreSQL. Ready means it searches Meilisearch.
+	if err := waitReady(ctx, base, 30*time.Second); err != nil {
+		return fmt.Errorf("the site never reported ready: %w%s", err, benchkit.Tail(siteLogPath))
+	}
 
 	// The exact request search.SearchFaces sends for this page's query,
 	// captured from the real client.
@@ -708,6 +713,28 @@ func sameCount(page, hits int64) string {
 		return "the page shows the same count"
 	}
 	return fmt.Sprintf("the page shows %d: DIFFERENT", page)
+}
+
+// waitReady polls /readyz until it says ready, up to limit.
+func waitReady(ctx context.Context, base string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	c := &http.Client{Timeout: time.Second}
+	for {
+		var body struct{ Status string }
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if resp, err := c.Do(req); err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+		}
+		if body.Status == "ready" {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("/readyz: %q", body.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // keepAliveClient asks for no compression, like wrk and like the
