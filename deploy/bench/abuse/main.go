@@ -172,7 +172,8 @@ func send(c *http.Client, method, u, ctype string, body io.Reader, length int64)
 	if err != nil {
 		return 0, err
 	}
-	if req.ContentLength = length; ctype != "" {
+	req.ContentLength = length
+	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
 	res, err := c.Do(req)

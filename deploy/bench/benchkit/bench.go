@@ -30,7 +30,8 @@ import (
 func Main(name string, run func(ctx context.Context) (int, error)) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code, err := run(ctx)
-	if stop(); err != nil {
+	stop()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		code = max(code, 2)
 	}
@@ -92,8 +93,8 @@ func Setup(ctx context.Context, o Options) (b *Bench, err error) {
 	if b.Stack, err = devstack.Start(ctx, devstack.Options{Dir: b.Work, SkipMeili: !o.Meili}); err != nil {
 		return nil, fmt.Errorf("starting the engines: %w", err)
 	}
-	b.Logf("PostgreSQL%s up in %s (%s %s)", map[bool]string{true: " and Meilisearch"}[o.Meili],
-		time.Since(t0).Round(time.Millisecond), b.Stack.DatabaseURL, b.Stack.MeiliURL)
+	b.Logf("PostgreSQL%s up in %s (%s)", map[bool]string{true: " and Meilisearch"}[o.Meili],
+		time.Since(t0).Round(time.Millisecond), strings.TrimSuffix(b.Stack.DatabaseURL+", "+b.Stack.MeiliURL, ", "))
 	l, err := net.Listen("tcp", "127.0.0.1:0") // a port that was free a moment ago
 	if err != nil {
 		return nil, err
@@ -198,7 +199,8 @@ func (b *Bench) StartSite(ctx context.Context) (*Site, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.Base+"/healthz", nil)
 		if resp, err := c.Do(req); err == nil {
 			io.Copy(io.Discard, resp.Body)
-			if resp.Body.Close(); resp.StatusCode == http.StatusOK {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
 				return s, nil
 			}
 		}

@@ -33,7 +33,8 @@ func Token(ctx context.Context, c *http.Client, u string) (string, error) {
 		return "", err
 	}
 	page, err := io.ReadAll(resp.Body)
-	if resp.Body.Close(); err == nil && CSRF(page) == "" {
+	resp.Body.Close()
+	if err == nil && CSRF(page) == "" {
 		err = fmt.Errorf("no CSRF token at %s (%d)", u, resp.StatusCode)
 	}
 	return CSRF(page), err

@@ -1,24 +1,15 @@
 // Command chaos is the fault-injection run behind `make chaos`: the whole
-// stack under a mixed load while its parts fail one after the other.
-//
-// It seeds demo gallery entries and builds the index in a throw-away stack,
-// starts the site, and runs concurrent clients for -duration: country pages,
-// gallery searches, photo pages and their images, and the contact form (GET,
-// POST, confirmation), in ten languages, while a publisher publishes and
-// withdraws entries so that the outbox has index work through every fault:
-// Meilisearch is killed and started again, PostgreSQL is stopped and started,
-// and the site is sent SIGTERM under load and started again.
-//
-// It reports requests and errors per kind and per fault window, expected and
-// not, the time each kind and /readyz took to recover, whether the gallery
-// kept answering from PostgreSQL while Meilisearch was down, every
-// acknowledged enquiry PostgreSQL lacks, and whether `familylinks
-// check-index` finds the index equal to PostgreSQL once the outbox drained.
-//
-// Exit status: 0 when no acknowledged enquiry is missing, the index matches
-// and every fault went as planned (with -strict, also no unexpected client
-// error); 1 otherwise; 2 on a setup error. Logs go to var/chaos/<time>/
-// (var/chaos/latest points at the last run).
+// stack under a mixed load (country pages, gallery searches, photo pages
+// and images, the contact form, in ten languages; a publisher publishing
+// and withdrawing entries) while Meilisearch is killed and started again,
+// PostgreSQL is stopped and started, and the site is sent SIGTERM and
+// started again. It reports errors per request kind and per fault window,
+// expected and not, recovery times, whether the gallery kept answering
+// without Meilisearch, acknowledged enquiries missing from PostgreSQL (must
+// be none) and whether the index matches PostgreSQL once the outbox drained
+// (must). Exit status 1 if not, or if a fault did not go as planned (with
+// -strict, on unexpected client errors too); 2 on a setup error. Logs go to
+// var/chaos/<time>/ (var/chaos/latest).
 //
 // Usage: bash deploy/bench/chaos.sh [flags]   (go run ./deploy/bench/chaos -h)
 package main
@@ -81,12 +72,12 @@ func main() {
 		os.Exit(2)
 	}
 	prev := time.Duration(0)
-	for _, at := range slices.DeleteFunc([]time.Duration{*meiliAt, *pgAt, *siteAt}, func(d time.Duration) bool { return d == 0 }) {
-		if at <= prev || at >= *duration {
+	for _, at := range []time.Duration{*meiliAt, *pgAt, *siteAt} {
+		if at != 0 && (at <= prev || at >= *duration) {
 			fmt.Fprintln(os.Stderr, "chaos: the faults must come in order (-meili-at < -pg-at < -site-at) inside -duration")
 			os.Exit(2)
 		}
-		prev = at
+		prev = max(prev, at)
 	}
 	benchkit.Main("chaos", run)
 }
@@ -98,13 +89,13 @@ var (
 	langs   = []string{"en", "fr", "es", "ar", "prs", "ps", "so", "ru", "uk", "ti"}
 )
 
-// fault is one injected fault and what happened to it, since the start of
-// the load: it is stopped, down for a while, and started again.
+// fault is one injected fault, which stops a part, leaves it down, and
+// starts it again; and what happened, since the start of the load.
 type fault struct {
 	name, how   string
 	stop, start func() error
 	down        time.Duration
-	at, exited  time.Duration // injected; the engine or the old site was down
+	at, exited  time.Duration // injected; the part was down
 	restored    time.Duration // it answered again
 	end         time.Duration // its window ends: the next fault or the end of the load
 	err         error
@@ -112,41 +103,41 @@ type fault struct {
 
 // chaos is one run.
 type chaos struct {
-	b         *benchkit.Bench
-	st        *store.Store
-	keys      *crypt.Keyring
-	out       string
-	events    *os.File
-	mu        sync.Mutex
-	start     time.Time // of the load; zero before
-	pids      map[string]int
-	pg        string   // PostgreSQL's durability settings
-	stable    []string // published refs the publisher never withdraws
-	isos, res []string // countries; those with a National Society
-	workers   []*worker
-	faults    []*fault
-	ready     []sample // /readyz
-	pub       []sample // the publisher's publish and withdraw
+	b          *benchkit.Bench
+	st         *store.Store
+	keys       *crypt.Keyring
+	out        string // the run's log directory
+	events     *os.File
+	mu         sync.Mutex
+	start      time.Time // of the load; zero before
+	pids       map[string]int
+	pg         string   // PostgreSQL's durability settings
+	stable     []string // published refs the publisher never withdraws
+	isos, res  []string // countries; those with a National Society
+	workers    []*worker
+	faults     []*fault
+	ready, pub []sample // /readyz answers; the publisher's operations
 }
 
 type sample struct {
-	at          time.Duration
-	state, fail string
+	at         time.Duration
+	what, fail string
 }
 
 func run(ctx context.Context) (code int, err error) {
 	c := &chaos{pids: map[string]int{}}
+	defer func() {
+		if c.b != nil {
+			copyFile(c.b.Stack.PostgresLog(), filepath.Join(c.out, "pg.log"))
+			copyFile(c.b.Stack.MeiliLog(), filepath.Join(c.out, "meili.log"))
+			err = errors.Join(err, c.b.Close())
+		}
+		os.Remove(filepath.Join(c.out, "pids"))
+	}()
 	if err := c.setUp(ctx); err != nil {
 		return 2, err
 	}
-	defer func() {
-		copyFile(c.b.Stack.PostgresLog(), filepath.Join(c.out, "pg.log"))
-		copyFile(c.b.Stack.MeiliLog(), filepath.Join(c.out, "meili.log"))
-		c.st.Close()
-		err = errors.Join(err, c.b.Close())
-		c.events.Close()
-		os.Remove(filepath.Join(c.out, "pids"))
-	}()
+	defer c.st.Close()
 	if err := c.startClients(ctx); err != nil {
 		return 2, err
 	}
@@ -161,11 +152,11 @@ func run(ctx context.Context) (code int, err error) {
 		return 2, err
 	}
 	c.b.StopSites()
-	return c.report(elapsed, busy, idx, d)
+	return c.report(elapsed, busy, idx, d, c.outboxReport(ctx))
 }
 
 // logf reports progress on stderr and in events.log, with the time since
-// the start of the load; events after it start are kept.
+// the start of the load.
 func (c *chaos) logf(format string, a ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -174,8 +165,7 @@ func (c *chaos) logf(format string, a ...any) {
 		stamp = fmt.Sprintf("%6.2fs", time.Since(c.start).Seconds())
 	}
 	line := fmt.Sprintf("chaos %s %s\n", stamp, fmt.Sprintf(format, a...))
-	fmt.Fprint(os.Stderr, line)
-	fmt.Fprint(c.events, line)
+	fmt.Fprint(io.MultiWriter(os.Stderr, c.events), line)
 }
 
 // --- set up ---
@@ -194,9 +184,8 @@ func (c *chaos) setUp(ctx context.Context) (err error) {
 	if c.events, err = os.Create(filepath.Join(c.out, "events.log")); err != nil {
 		return err
 	}
-	c.b, err = benchkit.Setup(ctx, benchkit.Options{Name: "chaos", Bin: *bin, Meili: true, LogDir: c.out, Logf: c.logf,
-		Env: []string{"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=warn"}})
-	if err != nil {
+	if c.b, err = benchkit.Setup(ctx, benchkit.Options{Name: "chaos", Bin: *bin, Meili: true, LogDir: c.out, Logf: c.logf,
+		Env: []string{"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=warn"}}); err != nil {
 		return err
 	}
 	c.b.OnStart = func(s *benchkit.Site) { c.writePids("site", s.Cmd.Process.Pid) }
@@ -217,7 +206,7 @@ func (c *chaos) setUp(ctx context.Context) (err error) {
 	if _, err := c.st.Pool().Exec(ctx, `ALTER DATABASE familylinks SET synchronous_commit = on`); err != nil {
 		return err
 	}
-	c.st.Pool().Reset()
+	c.st.Pool().Reset() // new connections see it
 	c.pg = benchkit.PGSettings(ctx, c.st.Pool())
 	t := time.Now()
 	if _, err := gallery.SeedDemo(ctx, c.st, c.keys, *entries); err != nil {
@@ -241,7 +230,8 @@ func (c *chaos) setUp(ctx context.Context) (err error) {
 		return err
 	}
 	for _, country := range data.Countries {
-		if c.isos = append(c.isos, country.ISO2); country.Society != nil {
+		c.isos = append(c.isos, country.ISO2)
+		if country.Society != nil {
 			c.res = append(c.res, country.ISO2)
 		}
 	}
@@ -258,14 +248,11 @@ func (c *chaos) writePids(what string, pid int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pids[what] = pid
-	var b strings.Builder
-	for _, k := range []string{"site", "meili"} {
-		if c.pids[k] > 0 {
-			fmt.Fprintf(&b, "%s %d\n", k, c.pids[k])
-		}
+	s := fmt.Sprintf("meili %d\npgdata %s\nwork %s\n", c.pids["meili"], filepath.Join(filepath.Dir(c.b.Stack.PostgresLog()), "pg"), c.b.Work)
+	if c.pids["site"] > 0 {
+		s = fmt.Sprintf("site %d\n", c.pids["site"]) + s
 	}
-	fmt.Fprintf(&b, "pgdata %s\nwork %s\n", filepath.Join(filepath.Dir(c.b.Stack.PostgresLog()), "pg"), c.b.Work)
-	_ = os.WriteFile(filepath.Join(c.out, "pids"), []byte(b.String()), 0o644)
+	_ = os.WriteFile(filepath.Join(c.out, "pids"), []byte(s), 0o644)
 }
 
 // startClients makes the workers and checks every kind of request once: a
@@ -274,17 +261,13 @@ func (c *chaos) startClients(ctx context.Context) error {
 	t := benchkit.Transport(*workers)
 	for i := range *workers {
 		c.workers = append(c.workers, &worker{c: c, Worker: &benchkit.Worker{ID: i, Base: c.b.Base, HTTP: benchkit.Client(t, *timeout),
-			Rand: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))}})
+			Rand: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano()))), Start: time.Now()}})
 	}
 	w := c.workers[0]
-	w.Start = time.Now()
-	for _, k := range kinds[:4] {
-		if r := w.once(ctx, k); r.Fail != "" {
+	for _, k := range []string{"country", "gallery", "photo", "media", "enquiry"} {
+		if r := w.step(ctx, k); r.Fail != "" {
 			return fmt.Errorf("a first %s request failed: %s %s%s", k, r.Fail, r.Detail, c.b.Tail())
 		}
-	}
-	if r := w.contact(ctx); r.Fail != "" {
-		return fmt.Errorf("a first enquiry failed: %s %s%s", r.Fail, r.Detail, c.b.Tail())
 	}
 	w.warm, w.Recs, w.acks, w.confirmed = w.acks, nil, nil, nil
 	return nil
@@ -300,26 +283,27 @@ func (c *chaos) load(ctx context.Context) (time.Duration, string) {
 	c.start = time.Now()
 	c.mu.Unlock()
 	deadline := c.start.Add(*duration)
-	loadCtx, stop := context.WithDeadline(ctx, deadline)
+	auxCtx, stop := context.WithDeadline(ctx, deadline)
 	defer stop()
 	var wg, aux sync.WaitGroup
 	for _, w := range c.workers {
 		w.Start = c.start
-		wg.Go(func() { w.Loop(ctx, deadline, 20*time.Millisecond, w.step) })
+		wg.Go(func() {
+			w.Loop(ctx, deadline, 20*time.Millisecond, w.next)
+		})
 	}
-	// /readyz with the Kubernetes probe's 5 s timeout (deploy/k8s).
-	probe := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	probe := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}} // as the Kubernetes probe
 	aux.Go(func() {
-		benchkit.Every(loadCtx, 100*time.Millisecond, func() {
-			if s := benchkit.Ready(loadCtx, probe, c.b.Base); loadCtx.Err() == nil {
-				c.ready = append(c.ready, sample{at: time.Since(c.start), state: s})
+		benchkit.Every(auxCtx, 100*time.Millisecond, func() {
+			if s := benchkit.Ready(auxCtx, probe, c.b.Base); auxCtx.Err() == nil {
+				c.ready = append(c.ready, sample{at: time.Since(c.start), what: s})
 			}
 		})
 	})
 	if *publishEvery > 0 {
-		aux.Go(func() { c.publish(loadCtx) })
+		aux.Go(func() { c.publish(auxCtx) })
 	}
-	aux.Go(func() { c.injectFaults(ctx, loadCtx) })
+	aux.Go(func() { c.injectFaults(ctx, auxCtx) })
 	wg.Wait()
 	elapsed := time.Since(c.start)
 	stop()
@@ -338,7 +322,7 @@ func (c *chaos) load(ctx context.Context) (time.Duration, string) {
 // other time, as a caseworker's approval and withdrawal would.
 func (c *chaos) publish(ctx context.Context) {
 	record := func(op string, err error) {
-		s := sample{at: time.Since(c.start), state: op}
+		s := sample{at: time.Since(c.start), what: op}
 		if err != nil {
 			s.fail = err.Error()
 		}
@@ -346,71 +330,66 @@ func (c *chaos) publish(ctx context.Context) {
 	}
 	i := 0
 	benchkit.Every(ctx, *publishEvery, func() {
-		octx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		_, err := gallery.SeedDemo(octx, c.st, c.keys, 1)
+		_, err := gallery.SeedDemo(ctx, c.st, c.keys, 1)
 		record("publish", err)
-		if i++; i%2 == 0 {
+		if i%2 == 1 {
 			var id int64
-			err := c.st.Pool().QueryRow(octx, `SELECT id FROM gallery_entries WHERE status = 'published' AND ref <> ALL($1) ORDER BY random() LIMIT 1`, c.stable).Scan(&id)
+			err := c.st.Pool().QueryRow(ctx, `SELECT id FROM gallery_entries WHERE status = 'published' AND ref <> ALL($1) ORDER BY random() LIMIT 1`, c.stable).Scan(&id)
 			if err == nil {
-				err = c.st.WithdrawGalleryEntry(octx, id, "other")
+				err = c.st.WithdrawGalleryEntry(ctx, id, "other")
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
 				record("withdraw", err)
 			}
 		}
+		i++
 	})
 }
 
 // injectFaults injects each fault at its time: stop, down for a while,
 // start again.
 func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
-	stack := c.b.Stack
-	meiliPid := 0
-	if *meiliAt > 0 {
-		how := map[string]string{"kill": "SIGKILL, down %s, started again on the same port and data",
-			"term": "SIGTERM, down %s, started again on the same port and data", "stop": "SIGSTOP, hung for %s, then SIGCONT"}[*meiliSignal]
-		f := &fault{name: "meilisearch", at: *meiliAt, down: *meiliDown, how: fmt.Sprintf(how, *meiliDown),
-			stop: func() error { return stack.StopMeili(*meiliSignal == "kill") },
-			start: func() error {
-				sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-				defer cancel()
-				err := stack.StartMeili(sctx)
-				c.writePids("meili", stack.MeiliPID())
-				return err
-			}}
-		if *meiliSignal == "stop" {
-			f.stop = func() error { meiliPid = stack.MeiliPID(); return syscall.Kill(meiliPid, syscall.SIGSTOP) }
-			f.start = func() error { return syscall.Kill(meiliPid, syscall.SIGCONT) }
+	stack, meiliPid := c.b.Stack, 0
+	meili := &fault{name: "meilisearch", at: *meiliAt, down: *meiliDown, stop: func() error { return stack.StopMeili(*meiliSignal == "kill") },
+		how: fmt.Sprintf("SIG%s, down %s, started again on the same port and data", strings.ToUpper(*meiliSignal), *meiliDown),
+		start: func() error {
+			sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			defer c.writePids("meili", stack.MeiliPID())
+			return stack.StartMeili(sctx)
+		}}
+	if *meiliSignal == "stop" {
+		meili.how = fmt.Sprintf("SIGSTOP, hung for %s, then SIGCONT", *meiliDown)
+		meili.stop = func() error { meiliPid = stack.MeiliPID(); return syscall.Kill(meiliPid, syscall.SIGSTOP) }
+		meili.start = func() error { return syscall.Kill(meiliPid, syscall.SIGCONT) }
+	}
+	site := &fault{name: "site", at: *siteAt, how: "SIGTERM under load (graceful shutdown), started again once it exited",
+		start: func() error { _, err := c.b.StartSite(ctx); return err }}
+	site.stop = func() error {
+		old := c.b.Site()
+		c.logf("site: SIGTERM (pid %d), %d requests in flight", old.Cmd.Process.Pid, benchkit.InFlight())
+		if err := old.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			return err
 		}
-		c.faults = append(c.faults, f)
-	}
-	if *pgAt > 0 {
-		c.faults = append(c.faults, &fault{name: "postgresql", at: *pgAt, down: *pgDown, how: fmt.Sprintf("pg_ctl stop -m %s, down %s, pg_ctl start", *pgMode, *pgDown),
-			stop: func() error { return stack.StopPostgres(*pgMode) }, start: stack.StartPostgres})
-	}
-	if *siteAt > 0 {
-		f := &fault{name: "site", at: *siteAt, how: "SIGTERM under load (graceful shutdown), started again once it exited"}
-		f.stop = func() error {
-			old := c.b.Site()
-			c.logf("site: SIGTERM (pid %d), %d requests in flight", old.Cmd.Process.Pid, benchkit.InFlight())
-			if err := old.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				return err
+		select {
+		case <-old.Done:
+			exit := "exit 0"
+			if old.Err != nil {
+				exit = old.Err.Error()
 			}
-			select {
-			case <-old.Done:
-			case <-time.After(30 * time.Second):
-				f.err = errors.New("the site did not exit within 30 s of SIGTERM")
-				c.logf("site: %v; killing it", f.err)
-				old.Stop()
-			}
-			c.logf("site: exited (%v) %s after SIGTERM", exitText(old.Err), ms(time.Since(c.start)-f.at))
-			return nil
+			c.logf("site: exited (%s) %s after SIGTERM", exit, ms(time.Since(c.start)-site.at))
+		case <-time.After(30 * time.Second):
+			site.err = errors.New("the site did not exit within 30 s of SIGTERM")
+			c.logf("site: %v; killing it", site.err)
+			old.Stop()
 		}
-		f.start = func() error { _, err := c.b.StartSite(ctx); return err }
-		c.faults = append(c.faults, f)
+		return nil
 	}
+	c.faults = slices.DeleteFunc([]*fault{meili, {name: "postgresql", at: *pgAt, down: *pgDown, start: stack.StartPostgres,
+		how:  fmt.Sprintf("pg_ctl stop -m %s, down %s, pg_ctl start", *pgMode, *pgDown),
+		stop: func() error { return stack.StopPostgres(*pgMode) }}, site}, func(f *fault) bool { return f.at == 0 })
 	for _, f := range c.faults {
 		select {
 		case <-time.After(time.Until(c.start.Add(f.at))):
@@ -457,22 +436,24 @@ var (
 	sentRef = regexp.MustCompile(`<p class="ref" dir="ltr">(?:<bdi>)?([^<]+)(?:</bdi>)?</p>`)
 )
 
-// step sends what one visitor does next: a country page (30%), a gallery
-// search (30%), a photo page and its image (15%) or an enquiry (25%).
-func (w *worker) step(ctx context.Context) benchkit.Rec {
+// next is what a visitor does next: a country page (30%), a gallery search
+// (30%), a photo page and its image (15%) or an enquiry (25%).
+func (w *worker) next(ctx context.Context) benchkit.Rec {
 	switch x := w.Rand.IntN(100); {
 	case x < 30:
-		return w.once(ctx, "country")
+		return w.step(ctx, "country")
 	case x < 60:
-		return w.once(ctx, "gallery")
+		return w.step(ctx, "gallery")
 	case x < 75:
-		return w.once(ctx, "media")
+		return w.step(ctx, "media")
 	}
-	return w.contact(ctx)
+	return w.step(ctx, "enquiry")
 }
 
-// once sends one request of a kind other than the contact form.
-func (w *worker) once(ctx context.Context, kind string) benchkit.Rec {
+// step sends one request of a kind, or a few: photo is a photo page and,
+// every other time, its image; media, both; enquiry, the form, the post and
+// the confirmation. It returns the first failure.
+func (w *worker) step(ctx context.Context, kind string) benchkit.Rec {
 	lang := w.Pick(langs)
 	switch kind {
 	case "country":
@@ -484,6 +465,8 @@ func (w *worker) once(ctx context.Context, kind string) benchkit.Rec {
 			w.Recs[len(w.Recs)-1].Degraded = true
 		}
 		return r
+	case "enquiry":
+		return w.enquire(ctx, lang)
 	}
 	ref := w.Pick(w.c.stable)
 	r, _, _ := w.Do(ctx, "photo", http.MethodGet, "/"+lang+"/trace-the-face/"+ref, nil, nil)
@@ -518,16 +501,13 @@ func (w *worker) galleryQuery() string {
 	if w.Rand.IntN(5) == 0 {
 		v.Set("page", "2")
 	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
+	return strings.TrimSuffix("?"+v.Encode(), "?")
 }
 
-// contact fetches the form (CSRF cookie and token), posts an enquiry and
-// reads the confirmation page. It returns the first failure, if any.
-func (w *worker) contact(ctx context.Context) benchkit.Rec {
-	lang, residence := w.Pick(langs), w.Pick(w.c.res)
+// enquire fetches the form (CSRF cookie and token), posts an enquiry and
+// reads the confirmation page.
+func (w *worker) enquire(ctx context.Context, lang string) benchkit.Rec {
+	residence := w.Pick(w.c.res)
 	r, _, page := w.Do(ctx, "form", http.MethodGet, "/"+lang+"/contact?country="+residence, nil, func(resp *http.Response, b []byte) (string, string) {
 		if resp.StatusCode != http.StatusOK || benchkit.CSRF(b) == "" {
 			return "other", fmt.Sprintf("status %d, no _csrf field", resp.StatusCode)
@@ -552,8 +532,7 @@ func (w *worker) contact(ctx context.Context) benchkit.Rec {
 	}
 	w.acks = append(w.acks, ref)
 	r, _, _ = w.Do(ctx, "sent", http.MethodGet, "/"+lang+"/contact/sent", nil, func(resp *http.Response, b []byte) (string, string) {
-		m := sentRef.FindSubmatch(b)
-		switch {
+		switch m := sentRef.FindSubmatch(b); {
 		case resp.StatusCode != http.StatusOK:
 			return "other", "status " + strconv.Itoa(resp.StatusCode)
 		case m == nil:
@@ -600,14 +579,10 @@ func (x indexCheck) String() string {
 // checkIndex waits for the outbox to drain and `familylinks check-index` to
 // agree, up to -drain-timeout.
 func (c *chaos) checkIndex(ctx context.Context) indexCheck {
-	t0 := time.Now()
-	x := indexCheck{drained: -1}
+	t0, x := time.Now(), indexCheck{drained: -1}
 	for ; ; time.Sleep(500 * time.Millisecond) {
-		pending, _, err := c.st.OutboxStats(ctx)
-		x.pending = pending
-		if err != nil {
-			x.last = err.Error()
-		} else if pending == 0 {
+		var err error
+		if x.pending, _, err = c.st.OutboxStats(ctx); err == nil && x.pending == 0 {
 			if x.drained < 0 {
 				x.drained = time.Since(t0)
 			}
@@ -617,6 +592,8 @@ func (c *chaos) checkIndex(ctx context.Context) indexCheck {
 				return x
 			}
 			x.last = strings.Join(strings.Fields(err.Error()), " ")
+		} else if err != nil {
+			x.last = err.Error()
 		}
 		if time.Since(t0) > *drainTimeout || ctx.Err() != nil {
 			rows, _ := c.st.Pool().Query(ctx, `SELECT format(' [%s attempt %s: %s]', topic, attempts, coalesce(last_error, '')) FROM outbox WHERE done_at IS NULL ORDER BY id LIMIT 3`)
@@ -630,50 +607,28 @@ func (c *chaos) checkIndex(ctx context.Context) indexCheck {
 // outboxReport writes the run's outbox messages to outbox.csv and describes
 // the slowest ones to be handled.
 func (c *chaos) outboxReport(ctx context.Context) string {
-	type row struct {
-		ID       int64
-		Topic    string
-		Created  float64
-		Done     *float64
-		Attempts int
-		LastErr  string
-	}
-	t0 := float64(c.start.UnixMicro()) / 1e6
-	rows, _ := c.st.Pool().Query(ctx, `
-		SELECT id, topic, extract(epoch FROM created_at)::float8 - $1, extract(epoch FROM done_at)::float8 - $1, attempts, coalesce(last_error, '')
-		FROM outbox WHERE created_at >= to_timestamp($1) ORDER BY id`, t0)
-	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	msgs := fmt.Sprintf(`SELECT id, topic, round(extract(epoch FROM created_at)::numeric - %[1]f, 3) created_s, round(extract(epoch FROM done_at)::numeric - %[1]f, 3) done_s,
+		attempts, coalesce(last_error, '') last_error FROM outbox WHERE created_at >= to_timestamp(%[1]f)`, float64(c.start.UnixMicro())/1e6)
+	conn, err := c.st.Pool().Acquire(ctx)
 	if err != nil {
 		return "unknown: " + err.Error()
 	}
-	var b strings.Builder
-	fmt.Fprintln(&b, "id,topic,created_s,done_s,attempts,last_error")
-	for _, r := range all {
-		done := ""
-		if r.Done != nil {
-			done = fmt.Sprintf("%.3f", *r.Done)
-		}
-		fmt.Fprintf(&b, "%d,%s,%.3f,%s,%d,%q\n", r.ID, r.Topic, r.Created, done, r.Attempts, r.LastErr)
-	}
-	if err := os.WriteFile(filepath.Join(c.out, "outbox.csv"), []byte(b.String()), 0o644); err != nil {
+	defer conn.Release()
+	var csv strings.Builder
+	tag, err := conn.Conn().PgConn().CopyTo(ctx, &csv, "COPY ("+msgs+" ORDER BY id) TO STDOUT WITH CSV HEADER")
+	if err != nil {
 		return "unknown: " + err.Error()
 	}
-	wait := func(r row) float64 {
-		if r.Done == nil {
-			return 1e9
-		}
-		return *r.Done - r.Created
+	if err := os.WriteFile(filepath.Join(c.out, "outbox.csv"), []byte(csv.String()), 0o644); err != nil {
+		return "unknown: " + err.Error()
 	}
-	slices.SortFunc(all, func(a, b row) int { return cmp.Compare(wait(b), wait(a)) })
-	var out []string
-	for _, r := range all[:min(3, len(all))] {
-		if r.Done == nil {
-			out = append(out, fmt.Sprintf("#%d %s created at %.1fs NOT DONE after %d attempts", r.ID, r.Topic, r.Created, r.Attempts))
-		} else {
-			out = append(out, fmt.Sprintf("#%d %s created at %.1fs, done at %.1fs after %d attempts", r.ID, r.Topic, r.Created, *r.Done, r.Attempts))
-		}
+	rows, _ := conn.Query(ctx, `SELECT format('#%s %s created at %ss', id, topic, round(created_s, 1)) || CASE WHEN done_s IS NULL THEN format(' NOT DONE after %s attempts', attempts)
+		ELSE format(', done at %ss after %s attempts', round(done_s, 1), attempts) END FROM (`+msgs+`) m ORDER BY coalesce(done_s - created_s, 1e9) DESC, id LIMIT 3`)
+	slowest, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "unknown: " + err.Error()
 	}
-	return fmt.Sprintf("%d messages; %s", len(all), strings.Join(out, "; "))
+	return fmt.Sprintf("%d messages; %s", tag.RowsAffected(), strings.Join(slowest, "; "))
 }
 
 // --- report ---
@@ -705,14 +660,12 @@ type counts struct {
 func (c *chaos) count(recs benchkit.Recs) counts {
 	ok := recs.OK()
 	k := counts{n: len(recs), ok: len(ok), class: benchkit.Tally{}, p99: ok.Latencies().Pct(.99)}
-	for i := range recs {
-		if x := &recs[i]; x.Fail != "" {
-			k.class[x.Fail]++
-			if c.expected(x) {
-				k.expected++
-			} else {
-				k.unexpected++
-			}
+	for _, x := range recs.Failed() {
+		k.class[x.Fail]++
+		if c.expected(&x) {
+			k.expected++
+		} else {
+			k.unexpected++
 		}
 	}
 	return k
@@ -724,26 +677,11 @@ type span struct {
 	from, to time.Duration
 }
 
-func (c *chaos) windows(elapsed time.Duration) []span {
-	out := []span{{"steady", 0, elapsed}}
-	for _, f := range c.faults {
-		out[0].to = min(out[0].to, f.at)
-		out = append(out, span{f.name, f.at, f.end})
-	}
-	return out
-}
-
-// inWindows counts samples (of /readyz or the publisher) per window.
-func inWindows(samples []sample, windows []span, key func(sample) string) string {
+// perWindow describes, for each window, the samples in it.
+func perWindow(windows []span, samples []sample, describe func(name string, in []sample) string) string {
 	var out []string
 	for _, win := range windows {
-		t := benchkit.Tally{}
-		for _, s := range samples {
-			if s.at >= win.from && s.at < win.to {
-				t[key(s)]++
-			}
-		}
-		out = append(out, win.name+": "+t.String())
+		out = append(out, describe(win.name, slices.DeleteFunc(slices.Clone(samples), func(s sample) bool { return s.at < win.from || s.at >= win.to })))
 	}
 	return strings.Join(out, "; ")
 }
@@ -751,17 +689,16 @@ func inWindows(samples []sample, windows []span, key func(sample) string) string
 // readyRecovery describes /readyz in a fault's window: what it said, and
 // when it was ready again.
 func (c *chaos) readyRecovery(f *fault) string {
-	t := benchkit.Tally{}
-	var order []string
+	t, order := benchkit.Tally{}, []string{}
 	lastBad, readyAgain := time.Duration(-1), time.Duration(-1)
 	for _, s := range c.ready {
 		if s.at < f.at || s.at >= f.end {
 			continue
 		}
-		if t[s.state]++; t[s.state] == 1 {
-			order = append(order, s.state)
+		if t[s.what]++; t[s.what] == 1 {
+			order = append(order, s.what)
 		}
-		if s.state != "ready" {
+		if s.what != "ready" {
 			lastBad, readyAgain = s.at, -1
 		} else if lastBad >= 0 && readyAgain < 0 {
 			readyAgain = s.at
@@ -780,8 +717,15 @@ func (c *chaos) readyRecovery(f *fault) string {
 	return fmt.Sprintf("ready again at +%.2fs (%s)", (readyAgain - f.at).Seconds(), seen)
 }
 
-func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *benchkit.Durability) (int, error) {
-	all := benchkit.Collect(c.benchWorkers())
+func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *benchkit.Durability, outbox string) (int, error) {
+	var ws []*benchkit.Worker
+	var confirmed []string
+	var sentNoRef, postKept, postLost int
+	for _, x := range c.workers {
+		ws, confirmed = append(ws, x.Worker), append(confirmed, x.confirmed...)
+		sentNoRef, postKept, postLost = sentNoRef+x.sentNoRef, postKept+x.postKept, postLost+x.postLost
+	}
+	all := benchkit.Collect(ws)
 	sum, err := os.Create(filepath.Join(c.out, "summary.txt"))
 	if err != nil {
 		return 2, err
@@ -789,18 +733,9 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 	defer sum.Close()
 	w := bufio.NewWriter(io.MultiWriter(os.Stdout, sum))
 	defer w.Flush()
-	var confirmed []string
-	var sentNoRef, postKept, postLost int
-	for _, x := range c.workers {
-		confirmed = append(confirmed, x.confirmed...)
-		sentNoRef, postKept, postLost = sentNoRef+x.sentNoRef, postKept+x.postKept, postLost+x.postLost
-	}
-	slices.Sort(confirmed)
-	fmt.Fprintf(w, "\nchaos: %d clients for %s on %d cores (PostgreSQL, Meilisearch, the site and the clients share them; machine %s busy)\n",
-		*workers, elapsed.Round(time.Millisecond), runtime.NumCPU(), busy)
+	fmt.Fprintf(w, "\nchaos: %d clients for %s on %d cores (PostgreSQL, Meilisearch, the site and the clients share them; machine %s busy)\n", *workers, elapsed.Round(time.Millisecond), runtime.NumCPU(), busy)
 	fmt.Fprintf(w, "PostgreSQL: throw-away cluster, %s (on for this database, as in production)\n", c.pg)
-	fmt.Fprintf(w, "mix: country pages, gallery searches with filters, photo pages and their 320 px image, contact form GET+POST+confirmation; %d languages; a publisher publishing and withdrawing entries every %s\n",
-		len(langs), *publishEvery)
+	fmt.Fprintf(w, "mix: country pages, gallery searches with filters, photo pages and their 320 px image, contact form GET+POST+confirmation; %d languages; a publisher publishing and withdrawing entries every %s\n", len(langs), *publishEvery)
 	fmt.Fprintf(w, "\nfaults\n")
 	for _, f := range c.faults {
 		status, back := "ok", "-"
@@ -816,7 +751,11 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 		}
 	}
 
-	windows := c.windows(elapsed)
+	windows := []span{{"steady", 0, elapsed}}
+	for _, f := range c.faults {
+		windows[0].to = min(windows[0].to, f.at)
+		windows = append(windows, span{f.name, f.at, f.end})
+	}
 	fmt.Fprintf(w, "\nrequests per window (a request belongs to the window in which it ended)\n")
 	fmt.Fprintf(w, "  %-12s %-13s %8s %8s %8s %8s %8s %6s %6s %9s %10s %8s\n", "window", "span", "requests", "ok", "refused", "closed", "timeout", "5xx", "other", "expected", "UNEXPECTED", "p99 ok")
 	for _, win := range append(windows, span{"total", 0, elapsed + time.Hour}) {
@@ -830,8 +769,7 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 		k := c.count(all.Where(func(x *benchkit.Rec) bool { return x.Kind == kind }))
 		fmt.Fprintf(w, "  %-8s %8d %8d %8d %8d %8d %6d %6d %10d %8s\n", kind, k.n, k.ok, k.class["refused"], k.class["closed"], k.class["timeout"], k.class["5xx"], k.class["other"], k.unexpected, ms(k.p99))
 	}
-	fmt.Fprintf(w, "  expected: connection errors from SIGTERM until %s after the new site answers; 5xx and timeouts of the PostgreSQL kinds (%s) from the stop until %s after the start.\n",
-		*grace, strings.Join(pgKinds, ", "), *grace)
+	fmt.Fprintf(w, "  expected: connection errors from SIGTERM until %s after the new site answers; 5xx and timeouts of the PostgreSQL kinds (%s) from the stop until %s after the start.\n", *grace, strings.Join(pgKinds, ", "), *grace)
 	fmt.Fprintf(w, "  everything else is UNEXPECTED, including any error while Meilisearch is down. closed = connection reset or closed (EOF).\n")
 
 	fmt.Fprintf(w, "\nrecovery, in seconds after each fault was injected (first OK: of a request sent once the engine or the old site was down;\n")
@@ -841,17 +779,17 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 		fmt.Fprintf(w, "  %-12s down at %s, back at %s\n", f.name, secs(f.exited-f.at), secs(f.restored-f.at))
 		for _, kind := range kinds {
 			in := all.Where(func(x *benchkit.Rec) bool { return x.Kind == kind && x.End >= f.at && x.End < f.end })
-			fails := in.Where(func(x *benchkit.Rec) bool { return x.Fail != "" })
+			back := in.OK().Where(func(x *benchkit.Rec) bool {
+				return x.Start >= max(f.at, f.exited) && !(f.name == "meilisearch" && x.Degraded)
+			})
 			lastErr, firstOK := time.Duration(-1), time.Duration(-1)
-			if len(fails) > 0 {
+			if fails := in.Failed(); len(fails) > 0 {
 				lastErr = fails[len(fails)-1].End - f.at
 			}
-			if back := in.OK().Where(func(x *benchkit.Rec) bool {
-				return x.Start >= max(f.at, f.exited) && !(f.name == "meilisearch" && x.Degraded)
-			}); len(back) > 0 {
+			if len(back) > 0 {
 				firstOK = back[0].End - f.at
 			}
-			fmt.Fprintf(w, "  %-12s %-8s %7d %8s %9s %9d\n", f.name, kind, len(fails), secs(lastErr), secs(firstOK), len(in))
+			fmt.Fprintf(w, "  %-12s %-8s %7d %8s %9s %9d\n", f.name, kind, len(in.Failed()), secs(lastErr), secs(firstOK), len(in))
 		}
 		fmt.Fprintf(w, "  %-12s %-8s %s\n", f.name, "/readyz", c.readyRecovery(f))
 	}
@@ -859,13 +797,11 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 		if f.name == "meilisearch" && f.restored > 0 {
 			g := all.Where(func(x *benchkit.Rec) bool { return x.Kind == "gallery" && x.Start >= f.exited && x.End <= f.restored })
 			ok := g.OK()
-			verdict := map[bool]string{true: "YES", false: "NO"}[len(ok) == len(g) && len(g) > 0]
 			fmt.Fprintf(w, "\ngallery while Meilisearch was down (%.2fs-%.2fs): kept answering: %s: %d requests, %d OK, %d of them degraded (answered from PostgreSQL), %d errors\n",
-				f.exited.Seconds(), f.restored.Seconds(), verdict, len(g), len(ok), len(ok.Where(func(x *benchkit.Rec) bool { return x.Degraded })), len(g)-len(ok))
+				f.exited.Seconds(), f.restored.Seconds(), map[bool]string{true: "YES", false: "NO"}[len(ok) == len(g) && len(g) > 0], len(g), len(ok), len(ok.Where(func(x *benchkit.Rec) bool { return x.Degraded })), len(g)-len(ok))
 		}
 		if f.name == "site" && f.err == nil {
-			in := all.Where(func(x *benchkit.Rec) bool { return x.Start < f.at && x.End > f.at })
-			k := c.count(in)
+			k := c.count(all.Where(func(x *benchkit.Rec) bool { return x.Start < f.at && x.End > f.at }))
 			fmt.Fprintf(w, "requests in flight when SIGTERM reached the site: %d, of which %d finished OK (graceful shutdown)", k.n, k.ok)
 			if k.n > k.ok {
 				fmt.Fprintf(w, "; failed: %s (refused: sent just as the listener closed, never reached the site)", k.class)
@@ -874,55 +810,63 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 		}
 	}
 
-	fmt.Fprintf(w, "\npublisher (direct store calls, as a caseworker's approval and withdrawal would): %s\n", c.publisherSummary(windows))
-	fmt.Fprintf(w, "readyz states seen (every 100 ms, 5 s timeout as the Kubernetes probe): %s\n", inWindows(c.ready, windows, func(s sample) string { return s.state }))
+	fmt.Fprintf(w, "\npublisher (direct store calls, as a caseworker's approval and withdrawal would): %s\n", perWindow(windows, c.pub, func(name string, in []sample) string {
+		fails := slices.DeleteFunc(slices.Clone(in), func(s sample) bool { return s.fail == "" })
+		s := fmt.Sprintf("%s %d ops, %d failed", name, len(in), len(fails))
+		if len(fails) > 0 {
+			ex := fails[len(fails)-1].fail
+			if len(ex) > 80 {
+				ex = ex[:80] + "…"
+			}
+			s += fmt.Sprintf(" (%q)", ex)
+		}
+		return s
+	}))
+	fmt.Fprintf(w, "readyz states seen (every 100 ms, 5 s timeout as the Kubernetes probe): %s\n", perWindow(windows, c.ready, func(name string, in []sample) string {
+		t := benchkit.Tally{}
+		for _, s := range in {
+			t[s.what]++
+		}
+		return name + ": " + t.String()
+	}))
 
 	fmt.Fprintf(w, "\ndurability check against PostgreSQL\n")
 	fmt.Fprintf(w, "  acknowledged enquiries (303 + fl_sent)  %d distinct", len(d.Acked))
 	if d.Dups > 0 {
 		fmt.Fprintf(w, "; %d DUPLICATE acknowledgements", d.Dups)
 	}
+	slices.Sort(confirmed)
 	fmt.Fprintf(w, "\n  shown on the confirmation page          %d (%d confirmation pages without the reference)\n", len(slices.Compact(confirmed)), sentNoRef)
 	fmt.Fprintf(w, "  refused with a 5xx                      %d, of which %d came back as the form with everything typed, %d lost the input\n", postKept+postLost, postKept, postLost)
 	fmt.Fprintf(w, "  stored enquiries                        %d\n", len(d.Stored))
 	fmt.Fprintf(w, "  acknowledged but missing                %d (must be 0)\n", len(d.Missing))
 	fmt.Fprintf(w, "  stored but unacknowledged               %d (the answer was lost: site stopped, timeout, or an error after the commit)\n", d.Unacked)
 	fmt.Fprintf(w, "\nindex check after the run: %s\n", idx)
-	fmt.Fprintf(w, "outbox messages of the run, the slowest to be done: %s\n", c.outboxReport(context.Background()))
-	fails := all.Where(func(x *benchkit.Rec) bool { return x.Fail != "" })
-	fmt.Fprintf(w, "\nper second (ok / errors):\n  ok   %s\n  err  %s\n", all.OK().PerSecond(elapsed), fails.PerSecond(elapsed))
+	fmt.Fprintf(w, "outbox messages of the run, the slowest to be done: %s\n", outbox)
+	fmt.Fprintf(w, "\nper second (ok / errors):\n  ok   %s\n  err  %s\n", all.OK().PerSecond(elapsed), all.Failed().PerSecond(elapsed))
 	fmt.Fprintf(w, "\nsite log (level warn, every process): %s\n", c.b.LogSummary())
 	fmt.Fprintf(w, "logs: %s (events.log, site.log, pg.log, meili.log, requests.csv, summary.txt)\n", c.out)
 	if err := all.WriteCSV(filepath.Join(c.out, "requests.csv")); err != nil {
 		fmt.Fprintf(w, "requests.csv: %v\n", err)
 	}
 
-	// Verdict.
+	// The verdict.
 	var problems []string
-	if len(d.Missing) > 0 {
-		problems = append(problems, fmt.Sprintf("%d acknowledged enquiries are not in PostgreSQL, e.g. %s", len(d.Missing), strings.Join(d.Missing[:min(len(d.Missing), 10)], " ")))
-	}
-	if n := len(d.NotStored(confirmed)); n > 0 {
-		problems = append(problems, fmt.Sprintf("%d enquiries shown on a confirmation page are not in PostgreSQL", n))
-	}
-	if len(d.Acked) == 0 {
-		problems = append(problems, "no enquiry was acknowledged")
-	}
-	if !idx.matched {
-		problems = append(problems, "the index does not match PostgreSQL: "+idx.String())
-	}
-	for _, f := range c.faults {
-		if f.err != nil {
-			problems = append(problems, fmt.Sprintf("the %s fault did not go as planned: %v", f.name, f.err))
+	add := func(cond bool, format string, a ...any) {
+		if cond {
+			problems = append(problems, fmt.Sprintf(format, a...))
 		}
 	}
+	add(len(d.Missing) > 0, "%d acknowledged enquiries are not in PostgreSQL, e.g. %s", len(d.Missing), strings.Join(d.Missing[:min(len(d.Missing), 10)], " "))
+	add(len(d.NotStored(confirmed)) > 0, "%d enquiries shown on a confirmation page are not in PostgreSQL", len(d.NotStored(confirmed)))
+	add(len(d.Acked) == 0, "no enquiry was acknowledged")
+	add(!idx.matched, "the index does not match PostgreSQL: %s", idx)
+	for _, f := range c.faults {
+		add(f.err != nil, "the %s fault did not go as planned: %v", f.name, f.err)
+	}
 	total := c.count(all)
-	if *strict && total.unexpected > 0 {
-		problems = append(problems, fmt.Sprintf("%d unexpected client errors (-strict)", total.unexpected))
-	}
-	if *strict && postLost > 0 {
-		problems = append(problems, fmt.Sprintf("%d refused contact forms lost what was typed (-strict)", postLost))
-	}
+	add(*strict && total.unexpected > 0, "%d unexpected client errors (-strict)", total.unexpected)
+	add(*strict && postLost > 0, "%d refused contact forms lost what was typed (-strict)", postLost)
 	if len(problems) > 0 {
 		fmt.Fprintf(w, "\nFAIL:\n  %s\n", strings.Join(problems, "\n  "))
 		return 1, nil
@@ -935,49 +879,10 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 	return 0, nil
 }
 
-func (c *chaos) benchWorkers() (out []*benchkit.Worker) {
-	for _, w := range c.workers {
-		out = append(out, w.Worker)
-	}
-	return out
-}
-
-// publisherSummary is the publisher's operations per window: how many, how
-// many failed, and the last failure.
-func (c *chaos) publisherSummary(windows []span) string {
-	var out []string
-	for _, win := range windows {
-		n, failed, example := 0, 0, ""
-		for _, o := range c.pub {
-			if o.at >= win.from && o.at < win.to {
-				if n++; o.fail != "" {
-					failed, example = failed+1, o.fail
-				}
-			}
-		}
-		s := fmt.Sprintf("%s %d ops, %d failed", win.name, n, failed)
-		if len(example) > 80 {
-			example = example[:80] + "…"
-		}
-		if example != "" {
-			s += fmt.Sprintf(" (%q)", example)
-		}
-		out = append(out, s)
-	}
-	return strings.Join(out, "; ")
-}
-
 func copyFile(from, to string) {
 	if b, err := os.ReadFile(from); from != "" && err == nil {
 		_ = os.WriteFile(to, b, 0o644)
 	}
-}
-
-func exitText(err error) string {
-	if err == nil {
-		return "exit 0"
-	}
-	return err.Error()
 }
 
 func secs(d time.Duration) string {

@@ -41,7 +41,8 @@ var (
 )
 
 func main() {
-	if flag.Parse(); *workers < 1 || *duration <= 0 || *killAt >= 1 {
+	flag.Parse()
+	if *workers < 1 || *duration <= 0 || *killAt >= 1 {
 		fmt.Fprintln(os.Stderr, "bench-contact: need -workers >= 1, -duration > 0 and -kill-at < 1")
 		os.Exit(2)
 	}
@@ -59,10 +60,11 @@ type client struct {
 	refs  []string
 }
 
-func (c *client) post(ctx context.Context, lang string, n int) (benchkit.Rec, []byte) {
+// post posts enquiry n.
+func (c *client) post(ctx context.Context, n int) (benchkit.Rec, []byte) {
 	var ref string
-	form := benchkit.Enquiry(c.token, lang, residences[(c.ID+n)%len(residences)], c.ID, n)
-	r, _, page := c.Do(ctx, "post", "POST", "/"+lang+"/contact", form, benchkit.Acknowledged(lang, &ref))
+	form := benchkit.Enquiry(c.token, *lang, residences[(c.ID+n)%len(residences)], c.ID, n)
+	r, _, page := c.Do(ctx, "post", "POST", "/"+*lang+"/contact", form, benchkit.Acknowledged(*lang, &ref))
 	if r.Fail == "" {
 		c.refs = append(c.refs, ref)
 	}
@@ -108,7 +110,7 @@ func run(ctx context.Context) (code int, err error) {
 	}
 	// A first enquiry on its own: a form the site rejects is a setup error,
 	// reported with what the site said, not a benchmark result.
-	if r, page := clients[0].post(ctx, *lang, 0); r.Fail != "" {
+	if r, page := clients[0].post(ctx, 0); r.Fail != "" {
 		return 2, fmt.Errorf("a first valid enquiry was not accepted: %s %s%s", r.Detail, benchkit.FormErrors(page), b.Tail())
 	}
 	warm := clients[0].refs
@@ -126,12 +128,7 @@ func run(ctx context.Context) (code int, err error) {
 	for _, c := range clients {
 		c.Start = start
 		wg.Go(func() {
-			n := 0
-			c.Loop(loadCtx, deadline, 5*time.Millisecond, func(ctx context.Context) benchkit.Rec {
-				n++
-				r, _ := c.post(ctx, *lang, n)
-				return r
-			})
+			c.Loop(loadCtx, deadline, 5*time.Millisecond, func(ctx context.Context) benchkit.Rec { r, _ := c.post(ctx, len(c.Recs)+1); return r })
 		})
 	}
 	var k kill
@@ -178,8 +175,7 @@ func run(ctx context.Context) (code int, err error) {
 	acks := recs.OK()
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
-	fmt.Fprintf(w, "contact form under load: POST %s, %d workers (one cookie jar and CSRF token each, a distinct X-Real-IP per request), %s\n",
-		"/"+*lang+"/contact", *workers, *duration)
+	fmt.Fprintf(w, "contact form under load: POST /%s/contact, %d workers (one cookie jar and CSRF token each, a distinct X-Real-IP per request), %s\n", *lang, *workers, *duration)
 	fmt.Fprintf(w, "machine: %d cores shared by PostgreSQL, the site and this load generator (GOMAXPROCS %d)\n", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "PostgreSQL: throw-away devstack cluster, %s. Only the site is killed, never PostgreSQL:\n", benchkit.PGSettings(ctx, db))
 	fmt.Fprintf(w, "  a commit is visible to every later query as soon as it returns, so these settings cannot hide a lost enquiry here;\n")
@@ -198,8 +194,7 @@ func run(ctx context.Context) (code int, err error) {
 	if k.at > 0 {
 		lo, hi := k.at-500*time.Millisecond, max(k.at+500*time.Millisecond, firstAck)
 		n := len(acks.Where(func(x *benchkit.Rec) bool { return x.End < lo || x.End >= hi }))
-		fmt.Fprintf(w, "  steady rate        %.0f acks/s excluding %.1fs-%.1fs (1 s around the kill, widened to the first ack after it)\n",
-			float64(n)/(elapsed-(hi-lo)).Seconds(), lo.Seconds(), hi.Seconds())
+		fmt.Fprintf(w, "  steady rate        %.0f acks/s excluding %.1fs-%.1fs (1 s around the kill, widened to the first ack after it)\n", float64(n)/(elapsed-(hi-lo)).Seconds(), lo.Seconds(), hi.Seconds())
 	}
 	fmt.Fprintf(w, "  latency of 303s    %s\n", acks.Latencies().Summary(1))
 	fmt.Fprintf(w, "  acks per second    %s\n", acks.PerSecond(elapsed))
@@ -234,8 +229,7 @@ func run(ctx context.Context) (code int, err error) {
 	fmt.Fprintf(w, "  stored by inbox             %s (de has a caseworker; the others fall back by the routing rules)\n", strings.Join(byInbox, ", "))
 	self := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	fmt.Fprintf(w, "\nCPU during the load (2 cores = 200%%)\n")
-	fmt.Fprintf(w, "  load generator     %.1fs (%.0f%% of one core): Go net/http, keep-alive, no redirects followed, short back-off after a connection error\n",
-		self.Seconds(), 100*self.Seconds()/elapsed.Seconds())
+	fmt.Fprintf(w, "  load generator     %.1fs (%.0f%% of one core): Go net/http, keep-alive, no redirects followed, short back-off after a connection error\n", self.Seconds(), 100*self.Seconds()/elapsed.Seconds())
 	fmt.Fprintf(w, "  site               %.1fs (%.0f%% of one core), both processes\n", siteCPU.Seconds(), 100*siteCPU.Seconds()/elapsed.Seconds())
 	if busy, ok := cpu1.BusySince(cpu0); ok {
 		fmt.Fprintf(w, "  whole machine      %.0f%% busy (the rest is mostly PostgreSQL)\n", busy*float64(runtime.NumCPU())*100)
