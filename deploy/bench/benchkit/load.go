@@ -158,7 +158,9 @@ func Every(ctx context.Context, d time.Duration, f func()) {
 			t.Stop()
 			return
 		case <-t.C:
-			f()
+			if ctx.Err() == nil { // both may be ready
+				f()
+			}
 		}
 	}
 }

@@ -330,7 +330,7 @@ func (c *chaos) publish(ctx context.Context) {
 	}
 	i := 0
 	benchkit.Every(ctx, *publishEvery, func() {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second) // once begun, an operation may end after the load
 		defer cancel()
 		_, err := gallery.SeedDemo(ctx, c.st, c.keys, 1)
 		record("publish", err)
@@ -351,25 +351,43 @@ func (c *chaos) publish(ctx context.Context) {
 // injectFaults injects each fault at its time: stop, down for a while,
 // start again.
 func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
-	stack, meiliPid := c.b.Stack, 0
-	meili := &fault{name: "meilisearch", at: *meiliAt, down: *meiliDown, stop: func() error { return stack.StopMeili(*meiliSignal == "kill") },
-		how: fmt.Sprintf("SIG%s, down %s, started again on the same port and data", strings.ToUpper(*meiliSignal), *meiliDown),
+	stack, meiliPid, signal := c.b.Stack, 0, "SIG"+strings.ToUpper(*meiliSignal)
+	logged := func(err error, format string, a ...any) error { // what went right; the loop below says what went wrong
+		if err == nil {
+			c.logf(format, a...)
+		}
+		return err
+	}
+	meili := &fault{name: "meilisearch", at: *meiliAt, down: *meiliDown, how: signal + fmt.Sprintf(", down %s, started again on the same port and data", *meiliDown),
+		stop: func() error {
+			c.logf("FAULT meilisearch: %s (pid %d)", signal, stack.MeiliPID())
+			return logged(stack.StopMeili(*meiliSignal == "kill"), "meilisearch: stopped")
+		},
 		start: func() error {
 			sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
-			defer c.writePids("meili", stack.MeiliPID())
-			return stack.StartMeili(sctx)
+			defer func() { c.writePids("meili", stack.MeiliPID()) }()
+			return logged(stack.StartMeili(sctx), "meilisearch: started again and healthy (pid %d)", stack.MeiliPID())
 		}}
 	if *meiliSignal == "stop" {
 		meili.how = fmt.Sprintf("SIGSTOP, hung for %s, then SIGCONT", *meiliDown)
-		meili.stop = func() error { meiliPid = stack.MeiliPID(); return syscall.Kill(meiliPid, syscall.SIGSTOP) }
-		meili.start = func() error { return syscall.Kill(meiliPid, syscall.SIGCONT) }
+		meili.stop = func() error {
+			meiliPid = stack.MeiliPID()
+			c.logf("FAULT meilisearch: SIGSTOP (pid %d)", meiliPid)
+			return syscall.Kill(meiliPid, syscall.SIGSTOP)
+		}
+		meili.start = func() error { return logged(syscall.Kill(meiliPid, syscall.SIGCONT), "meilisearch: SIGCONT") }
 	}
-	site := &fault{name: "site", at: *siteAt, how: "SIGTERM under load (graceful shutdown), started again once it exited",
-		start: func() error { _, err := c.b.StartSite(ctx); return err }}
+	pg := &fault{name: "postgresql", at: *pgAt, down: *pgDown, how: fmt.Sprintf("pg_ctl stop -m %s, down %s, pg_ctl start", *pgMode, *pgDown),
+		stop: func() error {
+			c.logf("FAULT postgresql: pg_ctl stop -m %s", *pgMode)
+			return logged(stack.StopPostgres(*pgMode), "postgresql: stopped")
+		},
+		start: func() error { return logged(stack.StartPostgres(), "postgresql: started again, accepting connections") }}
+	site := &fault{name: "site", at: *siteAt, how: "SIGTERM under load (graceful shutdown), started again once it exited"}
 	site.stop = func() error {
 		old := c.b.Site()
-		c.logf("site: SIGTERM (pid %d), %d requests in flight", old.Cmd.Process.Pid, benchkit.InFlight())
+		c.logf("FAULT site: SIGTERM (pid %d), %d requests in flight", old.Cmd.Process.Pid, benchkit.InFlight())
 		if err := old.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			return err
 		}
@@ -387,9 +405,14 @@ func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
 		}
 		return nil
 	}
-	c.faults = slices.DeleteFunc([]*fault{meili, {name: "postgresql", at: *pgAt, down: *pgDown, start: stack.StartPostgres,
-		how:  fmt.Sprintf("pg_ctl stop -m %s, down %s, pg_ctl start", *pgMode, *pgDown),
-		stop: func() error { return stack.StopPostgres(*pgMode) }}, site}, func(f *fault) bool { return f.at == 0 })
+	site.start = func() error {
+		s, err := c.b.StartSite(ctx)
+		if err == nil {
+			c.logf("site: new process (pid %d) answers /healthz", s.Cmd.Process.Pid)
+		}
+		return err
+	}
+	c.faults = slices.DeleteFunc([]*fault{meili, pg, site}, func(f *fault) bool { return f.at == 0 })
 	for _, f := range c.faults {
 		select {
 		case <-time.After(time.Until(c.start.Add(f.at))):
@@ -397,14 +420,12 @@ func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
 			return
 		}
 		f.at = time.Since(c.start)
-		c.logf("FAULT %s: %s", f.name, f.how)
 		if err := f.stop(); err != nil {
 			f.err = err
 			c.logf("%s: stop failed: %v", f.name, err)
 			continue
 		}
 		f.exited = time.Since(c.start)
-		c.logf("%s: down", f.name)
 		select {
 		case <-time.After(f.down):
 		case <-loadCtx.Done():
@@ -415,7 +436,6 @@ func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
 			continue
 		}
 		f.restored = time.Since(c.start)
-		c.logf("%s: back, answering", f.name)
 	}
 }
 
