@@ -59,6 +59,8 @@ func Classify(err error) (class, what string) {
 		return "closed", "broken pipe"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "closed", "connection closed (EOF)"
+	case errors.Is(err, net.ErrClosed): // closed on our side while the answer was awaited
+		return "closed", "connection closed"
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timeout", "timeout"
 	case errors.Is(err, context.Canceled):
