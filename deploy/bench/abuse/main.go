@@ -25,7 +25,6 @@ import (
 	"compress/zlib"
 	"context"
 	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"hash/crc32"
@@ -65,15 +64,10 @@ type attack struct {
 
 func main() {
 	flag.Parse()
-	benchkit.Main("bench-abuse", run)
+	benchkit.Main(benchkit.Options{Name: "bench-abuse", Bin: *bin, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}}, run)
 }
 
-func run(ctx context.Context) (code int, err error) {
-	b, err := benchkit.Setup(ctx, benchkit.Options{Name: "bench-abuse", Bin: *bin, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}})
-	if err != nil {
-		return 2, err
-	}
-	defer func() { err = errors.Join(err, b.Close()) }()
+func run(ctx context.Context, b *benchkit.Bench) (int, error) {
 	if err := b.AddStaff("bench@drk.example", "caseworker", password); err != nil {
 		return 2, err
 	}
@@ -112,25 +106,23 @@ func measure(ctx context.Context, b *benchkit.Bench, a attack) error {
 	wg.Go(func() {
 		c := &http.Client{Timeout: 10 * time.Second}
 		benchkit.Every(sctx, 100*time.Millisecond, func() {
-			t := time.Now()
-			if code, err := send(c, "GET", b.Base+"/en/countries/de", "", nil, 0); err != nil || code != 200 {
+			if resp, _, d, err := benchkit.Get(ctx, c, b.Base+"/en/countries/de"); err != nil || resp.StatusCode != http.StatusOK {
 				probeFail++
 			} else {
-				probe.Add(time.Since(t))
+				probe.Add(d)
 			}
 		})
 	})
 	var mu sync.Mutex
 	codes := map[string]int{}
+	count := func(k string) { mu.Lock(); codes[k]++; mu.Unlock() }
 	deadline := time.Now().Add(*duration)
 	var hits sync.WaitGroup
 	for i := range *attackers {
 		hits.Go(func() {
 			c := benchkit.Client(nil, 30*time.Second)
 			if a.prep != nil && a.prep(ctx, c) != nil {
-				mu.Lock()
-				codes["sign-in failed"]++
-				mu.Unlock()
+				count("sign-in failed")
 				return
 			}
 			for n := 0; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
@@ -140,9 +132,7 @@ func measure(ctx context.Context, b *benchkit.Bench, a attack) error {
 					_, what := benchkit.Classify(err)
 					k = "error(" + what + ")"
 				}
-				mu.Lock()
-				codes[k]++
-				mu.Unlock()
+				count(k)
 			}
 		})
 	}
@@ -166,23 +156,16 @@ func measure(ctx context.Context, b *benchkit.Bench, a attack) error {
 	}
 }
 
-// send sends a request and reads the answer; length -1 sends body chunked.
-func send(c *http.Client, method, u, ctype string, body io.Reader, length int64) (int, error) {
-	req, err := http.NewRequest(method, u, body)
+// post posts body and reads the answer; a body of unknown length (not a
+// bytes or strings reader) is sent chunked.
+func post(ctx context.Context, c *http.Client, u, ctype string, body io.Reader) (int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, body)
+	req.Header.Set("Content-Type", ctype)
+	resp, _, _, err := benchkit.Fetch(c, req)
 	if err != nil {
 		return 0, err
 	}
-	req.ContentLength = length
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode, nil
+	return resp.StatusCode, nil
 }
 
 // postForm posts form, with the CSRF token of the form at u, to u.
@@ -192,7 +175,7 @@ func postForm(ctx context.Context, c *http.Client, u string, form url.Values) (i
 		return 0, err
 	}
 	form.Set("_csrf", tok)
-	return send(c, "POST", u, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), int64(len(form.Encode())))
+	return post(ctx, c, u, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 }
 
 func login(base string) func(context.Context, *http.Client, int) (int, error) {
@@ -208,12 +191,12 @@ func login(base string) func(context.Context, *http.Client, int) (int, error) {
 func body(base string) func(context.Context, *http.Client, int) (int, error) {
 	body := bytes.Repeat([]byte("a"), 10<<20)
 	paths := []string{"/en/contact", "/staff/login", "/en/nowhere"}
-	return func(_ context.Context, c *http.Client, n int) (int, error) {
-		length, r := int64(len(body)), io.Reader(bytes.NewReader(body))
+	return func(ctx context.Context, c *http.Client, n int) (int, error) {
+		r := io.Reader(bytes.NewReader(body))
 		if n%2 == 1 {
-			length, r = -1, io.MultiReader(r) // unknown length: sent chunked
+			r = io.MultiReader(r) // unknown length: sent chunked
 		}
-		return send(c, "POST", base+paths[n%len(paths)], "application/x-www-form-urlencoded", r, length)
+		return post(ctx, c, base+paths[n%len(paths)], "application/x-www-form-urlencoded", r)
 	}
 }
 
@@ -254,7 +237,7 @@ func upload(base string, photos ...[]byte) func(context.Context, *http.Client, i
 			_ = mw.WriteField(k, v)
 		}
 		_ = mw.Close()
-		return send(c, "POST", base+"/staff/gallery", mw.FormDataContentType(), &buf, int64(buf.Len()))
+		return post(ctx, c, base+"/staff/gallery", mw.FormDataContentType(), &buf)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -25,14 +25,21 @@ import (
 	"github.com/familylinks/familylinks/internal/devstack"
 )
 
-// Main runs a bench with a context that Ctrl-C or SIGTERM cancels and exits
-// with the status run returns; an error is printed and makes it at least 2.
-func Main(name string, run func(ctx context.Context) (int, error)) {
+// Main runs a bench with a context that Ctrl-C or SIGTERM cancels: it sets
+// up the throw-away world o describes, hands it to run and closes it, then
+// exits with the status run returns; an error is printed and makes it at
+// least 2.
+func Main(o Options, run func(context.Context, *Bench) (int, error)) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code, err := run(ctx)
+	b, err := Setup(ctx, o)
+	code := 2
+	if err == nil {
+		code, err = run(ctx, b)
+		err = errors.Join(err, b.Close())
+	}
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", o.Name, err)
 		code = max(code, 2)
 	}
 	os.Exit(code)
@@ -44,7 +51,7 @@ type Options struct {
 	Bin    string                        // the site binary
 	Meili  bool                          // also start Meilisearch
 	Env    []string                      // added to the site's environment, such as FAMILYLINKS_LOG_LEVEL=error
-	LogDir string                        // where site.log goes; the temp dir if empty
+	LogDir string                        // where site.log goes, made if missing; the temp dir if empty
 	Logf   func(format string, a ...any) // progress; by default "<Name>: ..." on stderr
 }
 
@@ -87,6 +94,9 @@ func Setup(ctx context.Context, o Options) (b *Bench, err error) {
 		return nil, err
 	}
 	if err := os.Chmod(b.Work, 0o755); err != nil { // the postgres user must get through it
+		return nil, err
+	}
+	if err := os.MkdirAll(cmp.Or(o.LogDir, b.Work), 0o755); err != nil { // before the first progress line
 		return nil, err
 	}
 	t0 := time.Now()
@@ -196,13 +206,8 @@ func (b *Bench) StartSite(ctx context.Context) (*Site, error) {
 	defer cancel()
 	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.Base+"/healthz", nil)
-		if resp, err := c.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
+		if resp, _, _, err := Get(ctx, c, b.Base+"/healthz"); err == nil && resp.StatusCode == http.StatusOK {
+			return s, nil
 		}
 		select {
 		case <-s.Done:
@@ -246,14 +251,12 @@ func (s *Site) Stop() {
 // Ready is what /readyz says: ready, degraded or unavailable; "down" if
 // there is no answer.
 func Ready(ctx context.Context, c *http.Client, base string) string {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
-	resp, err := c.Do(req)
+	resp, b, _, err := Get(ctx, c, base+"/readyz")
 	if err != nil {
 		return "down"
 	}
-	defer resp.Body.Close()
 	var body struct{ Status string }
-	if json.NewDecoder(resp.Body).Decode(&body) != nil || body.Status == "" {
+	if json.Unmarshal(b, &body) != nil || body.Status == "" {
 		return fmt.Sprintf("status %d", resp.StatusCode)
 	}
 	return body.Status

@@ -3,7 +3,6 @@ package benchkit
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,13 +26,7 @@ func CSRF(page []byte) string {
 // Token GETs the form at u with c (which keeps the CSRF cookie) and
 // returns its CSRF token.
 func Token(ctx context.Context, c *http.Client, u string) (string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	page, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, page, _, err := Get(ctx, c, u)
 	if err == nil && CSRF(page) == "" {
 		err = fmt.Errorf("no CSRF token at %s (%d)", u, resp.StatusCode)
 	}
@@ -45,20 +38,19 @@ var (
 	circumstances = []string{"migration", "conflict", "disaster", "detention"}
 )
 
-// Enquiry is a valid contact form: enquiry n of worker id.
-func Enquiry(token, lang, residence string, id, n int) url.Values {
-	return url.Values{"_csrf": {token}, "residence": {residence}, "lang": {lang}, "consent": {"yes"},
-		"name": {"Bench Enquirer " + strconv.Itoa(id)}, "email": {"bench" + strconv.Itoa(id) + "@example.org"},
+// Enquire posts enquiry n, a valid contact form with the worker's CSRF
+// token, and keeps its reference in w.Acks if the site acknowledged it: a
+// 303 to the confirmation page with the reference in fl_sent. It returns
+// the form it posted and the answer.
+func (w *Worker) Enquire(ctx context.Context, lang, residence string, n int) (Rec, url.Values, []byte) {
+	id := strconv.Itoa(w.ID)
+	form := url.Values{"_csrf": {w.Token}, "residence": {residence}, "lang": {lang}, "consent": {"yes"},
+		"name": {"Bench Enquirer " + id}, "email": {"bench" + id + "@example.org"},
 		"phone": {"+49 30 1234 " + strconv.Itoa(1000+n%9000)}, "sought_name": {"Sought Person " + strconv.Itoa(n)},
 		"sought_age": {strconv.Itoa(20 + n%60)}, "sought_place": {"Tripoli"}, "lost_when": {"2023"},
 		"relationship": {relationships[n%len(relationships)]}, "circumstance": {circumstances[n%len(circumstances)]},
-		"message": {fmt.Sprintf("We lost contact during the journey. Any news would help; worker %d, enquiry %d.", id, n)}}
-}
-
-// Acknowledged judges the answer to a contact form POST: a 303 to the
-// confirmation page, with the enquiry's reference in fl_sent, put in *ref.
-func Acknowledged(lang string, ref *string) Check {
-	return func(resp *http.Response, _ []byte) (string, string) {
+		"message": {fmt.Sprintf("We lost contact during the journey. Any news would help; worker %d, enquiry %d.", w.ID, n)}}
+	r, _, page := w.Do(ctx, "post", http.MethodPost, "/"+lang+"/contact", form, func(resp *http.Response, _ []byte) (string, string) {
 		if resp.StatusCode != http.StatusSeeOther {
 			return "other", "status " + strconv.Itoa(resp.StatusCode)
 		}
@@ -67,12 +59,13 @@ func Acknowledged(lang string, ref *string) Check {
 		}
 		for _, c := range resp.Cookies() {
 			if c.Name == "fl_sent" && c.Value != "" {
-				*ref = c.Value
+				w.Acks = append(w.Acks, c.Value)
 				return "", ""
 			}
 		}
 		return "other", "303 without an fl_sent reference"
-	}
+	})
+	return r, form, page
 }
 
 var pageErrors = regexp.MustCompile(`(?:class="field-error" id="e-([a-z_]+)">|class="banner"[^>]*><p>)([^<]*)<`)

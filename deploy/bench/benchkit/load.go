@@ -36,6 +36,25 @@ func Client(t http.RoundTripper, timeout time.Duration) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// Fetch sends req with c and reads the answer (4 MB at most); it returns
+// how long both took.
+func Fetch(c *http.Client, req *http.Request) (*http.Response, []byte, time.Duration, error) {
+	t := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, time.Since(t), err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	resp.Body.Close()
+	return resp, b, time.Since(t), err
+}
+
+// Get is Fetch of GET u.
+func Get(ctx context.Context, c *http.Client, u string) (*http.Response, []byte, time.Duration, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	return Fetch(c, req)
+}
+
 var ipSeq atomic.Uint32
 
 // NextIP is a distinct address in 100.64.0.0/10 for each request, so that
@@ -98,6 +117,8 @@ type Worker struct {
 	Start time.Time // of the load
 	Rand  *rand.Rand
 	Recs  []Rec
+	Token string   // the CSRF token of the contact form, for Enquire
+	Acks  []string // the references of its enquiries the site acknowledged
 }
 
 // Pick is one element of list, at random.
@@ -114,12 +135,7 @@ func (w *Worker) Do(ctx context.Context, kind, method, path string, form url.Val
 	req.Header.Set("X-Real-IP", NextIP())
 	t := time.Now()
 	inFlight.Add(1)
-	resp, err := w.HTTP.Do(req)
-	var b []byte
-	if err == nil {
-		b, err = io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-		resp.Body.Close()
-	}
+	resp, b, _, err := Fetch(w.HTTP, req)
 	inFlight.Add(-1)
 	r := Rec{Kind: kind, Start: t.Sub(w.Start), End: time.Since(w.Start)}
 	switch {
@@ -192,6 +208,15 @@ func (rs Recs) Where(keep func(*Rec) bool) (out Recs) {
 // OK is the records of requests that succeeded; Failed, of the others.
 func (rs Recs) OK() Recs     { return rs.Where(func(x *Rec) bool { return x.Fail == "" }) }
 func (rs Recs) Failed() Recs { return rs.Where(func(x *Rec) bool { return x.Fail != "" }) }
+
+// Details counts the records by what failed.
+func (rs Recs) Details() Tally {
+	t := Tally{}
+	for _, x := range rs {
+		t[x.Detail]++
+	}
+	return t
+}
 
 // Latencies is how long each request took.
 func (rs Recs) Latencies() *Latencies {

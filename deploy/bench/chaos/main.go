@@ -79,7 +79,14 @@ func main() {
 		}
 		prev = max(prev, at)
 	}
-	benchkit.Main("chaos", run)
+	out, err := filepath.Abs(filepath.Join(*outRoot, time.Now().Format("20060102-150405")))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		os.Exit(2)
+	}
+	c := &chaos{out: out, pids: map[string]int{}}
+	benchkit.Main(benchkit.Options{Name: "chaos", Bin: *bin, Meili: true, LogDir: c.out, Logf: c.logf,
+		Env: []string{"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=warn"}}, c.run)
 }
 
 // Request kinds; the PostgreSQL kinds are those it answers.
@@ -90,10 +97,12 @@ var (
 )
 
 // fault is one injected fault, which stops a part, leaves it down, and
-// starts it again; and what happened, since the start of the load.
+// starts it again; and what happened, since the start of the load. Its
+// window of the report runs from at to end; the load before the first
+// fault is a window too (steady), which injects nothing.
 type fault struct {
 	name, how   string
-	stop, start func() error
+	stop, start func() (string, error) // each says what it did
 	down        time.Duration
 	at, exited  time.Duration // injected; the part was down
 	restored    time.Duration // it answered again
@@ -120,18 +129,17 @@ type chaos struct {
 }
 
 type sample struct {
-	at         time.Duration
-	what, fail string
+	at   time.Duration
+	what string // /readyz: what it said
+	err  error  // the publisher: how the operation failed
 }
 
-func run(ctx context.Context) (code int, err error) {
-	c := &chaos{pids: map[string]int{}}
+// run is the run in the world b: its engines, logs in c.out, and the site.
+func (c *chaos) run(ctx context.Context, b *benchkit.Bench) (int, error) {
+	c.b = b
 	defer func() {
-		if c.b != nil {
-			copyFile(c.b.Stack.PostgresLog(), filepath.Join(c.out, "pg.log"))
-			copyFile(c.b.Stack.MeiliLog(), filepath.Join(c.out, "meili.log"))
-			err = errors.Join(err, c.b.Close())
-		}
+		copyFile(b.Stack.PostgresLog(), filepath.Join(c.out, "pg.log"))
+		copyFile(b.Stack.MeiliLog(), filepath.Join(c.out, "meili.log"))
 		os.Remove(filepath.Join(c.out, "pids"))
 	}()
 	if err := c.setUp(ctx); err != nil {
@@ -160,6 +168,9 @@ func run(ctx context.Context) (code int, err error) {
 func (c *chaos) logf(format string, a ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.events == nil { // the first line, while the engines start: the directory is there
+		c.events, _ = os.Create(filepath.Join(c.out, "events.log"))
+	}
 	stamp := "setup"
 	if !c.start.IsZero() {
 		stamp = fmt.Sprintf("%6.2fs", time.Since(c.start).Seconds())
@@ -170,24 +181,11 @@ func (c *chaos) logf(format string, a ...any) {
 
 // --- set up ---
 
-// setUp starts the engines, seeds and indexes the gallery and starts the site.
+// setUp seeds and indexes the gallery and starts the site.
 func (c *chaos) setUp(ctx context.Context) (err error) {
-	if c.out, err = filepath.Abs(filepath.Join(*outRoot, time.Now().Format("20060102-150405"))); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(c.out, 0o755); err != nil {
-		return err
-	}
 	latest := filepath.Join(filepath.Dir(c.out), "latest")
 	_ = os.Remove(latest)
 	_ = os.Symlink(filepath.Base(c.out), latest)
-	if c.events, err = os.Create(filepath.Join(c.out, "events.log")); err != nil {
-		return err
-	}
-	if c.b, err = benchkit.Setup(ctx, benchkit.Options{Name: "chaos", Bin: *bin, Meili: true, LogDir: c.out, Logf: c.logf,
-		Env: []string{"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=warn"}}); err != nil {
-		return err
-	}
 	c.b.OnStart = func(s *benchkit.Site) { c.writePids("site", s.Cmd.Process.Pid) }
 	c.writePids("meili", c.b.Stack.MeiliPID())
 	if err := c.b.AddStaff("chaos@drk.example", "caseworker", ""); err != nil {
@@ -264,12 +262,12 @@ func (c *chaos) startClients(ctx context.Context) error {
 			Rand: rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano()))), Start: time.Now()}})
 	}
 	w := c.workers[0]
-	for _, k := range []string{"country", "gallery", "photo", "media", "enquiry"} {
+	for _, k := range []string{"country", "gallery", "media", "enquiry"} {
 		if r := w.step(ctx, k); r.Fail != "" {
 			return fmt.Errorf("a first %s request failed: %s %s%s", k, r.Fail, r.Detail, c.b.Tail())
 		}
 	}
-	w.warm, w.Recs, w.acks, w.confirmed = w.acks, nil, nil, nil
+	w.Recs, w.confirmed = nil, nil // the warm-up's acknowledgements stay, to be checked
 	return nil
 }
 
@@ -321,19 +319,13 @@ func (c *chaos) load(ctx context.Context) (time.Duration, string) {
 // publish publishes an entry every -publish-every, and withdraws one every
 // other time, as a caseworker's approval and withdrawal would.
 func (c *chaos) publish(ctx context.Context) {
-	record := func(op string, err error) {
-		s := sample{at: time.Since(c.start), what: op}
-		if err != nil {
-			s.fail = err.Error()
-		}
-		c.pub = append(c.pub, s)
-	}
+	record := func(err error) { c.pub = append(c.pub, sample{at: time.Since(c.start), err: err}) }
 	i := 0
 	benchkit.Every(ctx, *publishEvery, func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second) // once begun, an operation may end after the load
 		defer cancel()
 		_, err := gallery.SeedDemo(ctx, c.st, c.keys, 1)
-		record("publish", err)
+		record(err)
 		if i%2 == 1 {
 			var id int64
 			err := c.st.Pool().QueryRow(ctx, `SELECT id FROM gallery_entries WHERE status = 'published' AND ref <> ALL($1) ORDER BY random() LIMIT 1`, c.stable).Scan(&id)
@@ -341,7 +333,7 @@ func (c *chaos) publish(ctx context.Context) {
 				err = c.st.WithdrawGalleryEntry(ctx, id, "other")
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
-				record("withdraw", err)
+				record(err)
 			}
 		}
 		i++
@@ -352,44 +344,40 @@ func (c *chaos) publish(ctx context.Context) {
 // start again.
 func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
 	stack, meiliPid, signal := c.b.Stack, 0, "SIG"+strings.ToUpper(*meiliSignal)
-	logged := func(err error, format string, a ...any) error { // what went right; the loop below says what went wrong
-		if err == nil {
-			c.logf(format, a...)
-		}
-		return err
-	}
 	meili := &fault{name: "meilisearch", at: *meiliAt, down: *meiliDown, how: signal + fmt.Sprintf(", down %s, started again on the same port and data", *meiliDown),
-		stop: func() error {
-			c.logf("FAULT meilisearch: %s (pid %d)", signal, stack.MeiliPID())
-			return logged(stack.StopMeili(*meiliSignal == "kill"), "meilisearch: stopped")
+		stop: func() (string, error) {
+			meiliPid = stack.MeiliPID()
+			c.logf("FAULT meilisearch: %s (pid %d)", signal, meiliPid)
+			if *meiliSignal == "stop" {
+				return "hung", syscall.Kill(meiliPid, syscall.SIGSTOP)
+			}
+			return "stopped", stack.StopMeili(*meiliSignal == "kill")
 		},
-		start: func() error {
+		start: func() (string, error) {
+			if *meiliSignal == "stop" {
+				return "SIGCONT", syscall.Kill(meiliPid, syscall.SIGCONT)
+			}
 			sctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
-			defer func() { c.writePids("meili", stack.MeiliPID()) }()
-			return logged(stack.StartMeili(sctx), "meilisearch: started again and healthy (pid %d)", stack.MeiliPID())
+			err := stack.StartMeili(sctx)
+			c.writePids("meili", stack.MeiliPID())
+			return fmt.Sprintf("started again and healthy (pid %d)", stack.MeiliPID()), err
 		}}
 	if *meiliSignal == "stop" {
 		meili.how = fmt.Sprintf("SIGSTOP, hung for %s, then SIGCONT", *meiliDown)
-		meili.stop = func() error {
-			meiliPid = stack.MeiliPID()
-			c.logf("FAULT meilisearch: SIGSTOP (pid %d)", meiliPid)
-			return syscall.Kill(meiliPid, syscall.SIGSTOP)
-		}
-		meili.start = func() error { return logged(syscall.Kill(meiliPid, syscall.SIGCONT), "meilisearch: SIGCONT") }
 	}
 	pg := &fault{name: "postgresql", at: *pgAt, down: *pgDown, how: fmt.Sprintf("pg_ctl stop -m %s, down %s, pg_ctl start", *pgMode, *pgDown),
-		stop: func() error {
+		stop: func() (string, error) {
 			c.logf("FAULT postgresql: pg_ctl stop -m %s", *pgMode)
-			return logged(stack.StopPostgres(*pgMode), "postgresql: stopped")
+			return "stopped", stack.StopPostgres(*pgMode)
 		},
-		start: func() error { return logged(stack.StartPostgres(), "postgresql: started again, accepting connections") }}
+		start: func() (string, error) { return "started again, accepting connections", stack.StartPostgres() }}
 	site := &fault{name: "site", at: *siteAt, how: "SIGTERM under load (graceful shutdown), started again once it exited"}
-	site.stop = func() error {
+	site.stop = func() (string, error) {
 		old := c.b.Site()
 		c.logf("FAULT site: SIGTERM (pid %d), %d requests in flight", old.Cmd.Process.Pid, benchkit.InFlight())
 		if err := old.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			return err
+			return "", err
 		}
 		select {
 		case <-old.Done:
@@ -397,20 +385,19 @@ func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
 			if old.Err != nil {
 				exit = old.Err.Error()
 			}
-			c.logf("site: exited (%s) %s after SIGTERM", exit, ms(time.Since(c.start)-site.at))
+			return fmt.Sprintf("exited (%s) %s after SIGTERM", exit, ms(time.Since(c.start)-site.at)), nil
 		case <-time.After(30 * time.Second):
 			site.err = errors.New("the site did not exit within 30 s of SIGTERM")
-			c.logf("site: %v; killing it", site.err)
 			old.Stop()
+			return fmt.Sprintf("%v; killed it", site.err), nil
 		}
-		return nil
 	}
-	site.start = func() error {
+	site.start = func() (string, error) {
 		s, err := c.b.StartSite(ctx)
-		if err == nil {
-			c.logf("site: new process (pid %d) answers /healthz", s.Cmd.Process.Pid)
+		if err != nil {
+			return "", err
 		}
-		return err
+		return fmt.Sprintf("new process (pid %d) answers /healthz", s.Cmd.Process.Pid), nil
 	}
 	c.faults = slices.DeleteFunc([]*fault{meili, pg, site}, func(f *fault) bool { return f.at == 0 })
 	for _, f := range c.faults {
@@ -420,22 +407,25 @@ func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
 			return
 		}
 		f.at = time.Since(c.start)
-		if err := f.stop(); err != nil {
+		said, err := f.stop()
+		if err != nil {
 			f.err = err
 			c.logf("%s: stop failed: %v", f.name, err)
 			continue
 		}
 		f.exited = time.Since(c.start)
+		c.logf("%s: %s", f.name, said)
 		select {
 		case <-time.After(f.down):
 		case <-loadCtx.Done():
 		}
-		if err := f.start(); err != nil {
+		if said, err = f.start(); err != nil {
 			f.err = errors.Join(f.err, err)
 			c.logf("%s: start failed: %v", f.name, err)
 			continue
 		}
 		f.restored = time.Since(c.start)
+		c.logf("%s: %s", f.name, said)
 	}
 }
 
@@ -444,10 +434,10 @@ func (c *chaos) injectFaults(ctx, loadCtx context.Context) {
 // worker is one client, with what its enquiries came to.
 type worker struct {
 	*benchkit.Worker
-	c                     *chaos
-	warm, acks, confirmed []string
-	sentNoRef             int
-	postKept, postLost    int // POSTs refused with a 5xx whose form came back filled in, or not
+	c                  *chaos
+	confirmed          []string // references shown on the confirmation page
+	sentNoRef          int
+	postKept, postLost int // POSTs refused with a 5xx whose form came back filled in, or not
 }
 
 var (
@@ -470,9 +460,9 @@ func (w *worker) next(ctx context.Context) benchkit.Rec {
 	return w.step(ctx, "enquiry")
 }
 
-// step sends one request of a kind, or a few: photo is a photo page and,
-// every other time, its image; media, both; enquiry, the form, the post and
-// the confirmation. It returns the first failure.
+// step sends one request of a kind, or a few: media is a photo page and its
+// image; enquiry, the form, the post and the confirmation. It returns the
+// first failure.
 func (w *worker) step(ctx context.Context, kind string) benchkit.Rec {
 	lang := w.Pick(langs)
 	switch kind {
@@ -490,7 +480,7 @@ func (w *worker) step(ctx context.Context, kind string) benchkit.Rec {
 	}
 	ref := w.Pick(w.c.stable)
 	r, _, _ := w.Do(ctx, "photo", http.MethodGet, "/"+lang+"/trace-the-face/"+ref, nil, nil)
-	if r.Fail != "" || kind == "photo" && w.Rand.IntN(2) == 0 {
+	if r.Fail != "" {
 		return r
 	}
 	r, _, _ = w.Do(ctx, "media", http.MethodGet, "/media/"+ref+"/320.jpg", nil, func(resp *http.Response, b []byte) (string, string) {
@@ -537,9 +527,8 @@ func (w *worker) enquire(ctx context.Context, lang string) benchkit.Rec {
 	if r.Fail != "" {
 		return r
 	}
-	v := benchkit.Enquiry(benchkit.CSRF(page), lang, residence, w.ID, len(w.Recs))
-	var ref string
-	r, _, page = w.Do(ctx, "post", http.MethodPost, "/"+lang+"/contact", v, benchkit.Acknowledged(lang, &ref))
+	w.Token = benchkit.CSRF(page)
+	r, v, page := w.Enquire(ctx, lang, residence, len(w.Recs))
 	if r.Fail == "5xx" { // a failure never loses input: the form must come back filled in
 		if strings.Contains(string(page), v.Get("message")+"</textarea>") && strings.Contains(string(page), `value="`+v.Get("sought_name")+`"`) {
 			w.postKept++
@@ -550,7 +539,7 @@ func (w *worker) enquire(ctx context.Context, lang string) benchkit.Rec {
 	if r.Fail != "" {
 		return r
 	}
-	w.acks = append(w.acks, ref)
+	ref := w.Acks[len(w.Acks)-1]
 	r, _, _ = w.Do(ctx, "sent", http.MethodGet, "/"+lang+"/contact/sent", nil, func(resp *http.Response, b []byte) (string, string) {
 		switch m := sentRef.FindSubmatch(b); {
 		case resp.StatusCode != http.StatusOK:
@@ -572,7 +561,7 @@ func (w *worker) enquire(ctx context.Context, lang string) benchkit.Rec {
 // acked is every acknowledged reference, the warm-up's too.
 func (c *chaos) acked() (refs []string) {
 	for _, w := range c.workers {
-		refs = append(append(refs, w.warm...), w.acks...)
+		refs = append(refs, w.Acks...)
 	}
 	return refs
 }
@@ -691,17 +680,11 @@ func (c *chaos) count(recs benchkit.Recs) counts {
 	return k
 }
 
-// span is a window of the load: before the first fault, or a fault's.
-type span struct {
-	name     string
-	from, to time.Duration
-}
-
 // perWindow describes, for each window, the samples in it.
-func perWindow(windows []span, samples []sample, describe func(name string, in []sample) string) string {
+func perWindow(windows []*fault, samples []sample, describe func(name string, in []sample) string) string {
 	var out []string
 	for _, win := range windows {
-		out = append(out, describe(win.name, slices.DeleteFunc(slices.Clone(samples), func(s sample) bool { return s.at < win.from || s.at >= win.to })))
+		out = append(out, describe(win.name, slices.DeleteFunc(slices.Clone(samples), func(s sample) bool { return s.at < win.at || s.at >= win.end })))
 	}
 	return strings.Join(out, "; ")
 }
@@ -709,32 +692,24 @@ func perWindow(windows []span, samples []sample, describe func(name string, in [
 // readyRecovery describes /readyz in a fault's window: what it said, and
 // when it was ready again.
 func (c *chaos) readyRecovery(f *fault) string {
-	t, order := benchkit.Tally{}, []string{}
-	lastBad, readyAgain := time.Duration(-1), time.Duration(-1)
+	t, lastBad, readyAgain := benchkit.Tally{}, time.Duration(-1), time.Duration(-1)
 	for _, s := range c.ready {
 		if s.at < f.at || s.at >= f.end {
 			continue
 		}
-		if t[s.what]++; t[s.what] == 1 {
-			order = append(order, s.what)
-		}
-		if s.what != "ready" {
+		if t[s.what]++; s.what != "ready" {
 			lastBad, readyAgain = s.at, -1
 		} else if lastBad >= 0 && readyAgain < 0 {
 			readyAgain = s.at
 		}
 	}
-	for i, k := range order {
-		order[i] = fmt.Sprintf("%s %d", k, t[k])
-	}
-	seen := strings.Join(order, ", ")
 	switch {
 	case lastBad < 0:
-		return "stayed ready (" + seen + ")"
+		return "stayed ready (" + t.String() + ")"
 	case readyAgain < 0:
-		return "NOT ready again before the window ended (" + seen + ")"
+		return "NOT ready again before the window ended (" + t.String() + ")"
 	}
-	return fmt.Sprintf("ready again at +%.2fs (%s)", (readyAgain - f.at).Seconds(), seen)
+	return fmt.Sprintf("ready again at +%.2fs (%s)", (readyAgain - f.at).Seconds(), t)
 }
 
 func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *benchkit.Durability, outbox string) (int, error) {
@@ -771,16 +746,15 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 		}
 	}
 
-	windows := []span{{"steady", 0, elapsed}}
-	for _, f := range c.faults {
-		windows[0].to = min(windows[0].to, f.at)
-		windows = append(windows, span{f.name, f.at, f.end})
+	windows := append([]*fault{{name: "steady", end: elapsed}}, c.faults...) // the load before the first fault, then each fault's
+	if len(c.faults) > 0 {
+		windows[0].end = c.faults[0].at
 	}
 	fmt.Fprintf(w, "\nrequests per window (a request belongs to the window in which it ended)\n")
 	fmt.Fprintf(w, "  %-12s %-13s %8s %8s %8s %8s %8s %6s %6s %9s %10s %8s\n", "window", "span", "requests", "ok", "refused", "closed", "timeout", "5xx", "other", "expected", "UNEXPECTED", "p99 ok")
-	for _, win := range append(windows, span{"total", 0, elapsed + time.Hour}) {
-		k := c.count(all.Where(func(x *benchkit.Rec) bool { return x.End >= win.from && x.End < win.to }))
-		fmt.Fprintf(w, "  %-12s %-13s %8d %8d %8d %8d %8d %6d %6d %9d %10d %8s\n", win.name, fmt.Sprintf("%.1f-%.1fs", win.from.Seconds(), min(win.to, elapsed).Seconds()),
+	for _, win := range append(windows, &fault{name: "total", end: elapsed + time.Hour}) {
+		k := c.count(all.Where(func(x *benchkit.Rec) bool { return x.End >= win.at && x.End < win.end }))
+		fmt.Fprintf(w, "  %-12s %-13s %8d %8d %8d %8d %8d %6d %6d %9d %10d %8s\n", win.name, fmt.Sprintf("%.1f-%.1fs", win.at.Seconds(), min(win.end, elapsed).Seconds()),
 			k.n, k.ok, k.class["refused"], k.class["closed"], k.class["timeout"], k.class["5xx"], k.class["other"], k.expected, k.unexpected, ms(k.p99))
 	}
 	fmt.Fprintf(w, "\nrequests per kind, whole run\n")
@@ -831,10 +805,10 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 	}
 
 	fmt.Fprintf(w, "\npublisher (direct store calls, as a caseworker's approval and withdrawal would): %s\n", perWindow(windows, c.pub, func(name string, in []sample) string {
-		fails := slices.DeleteFunc(slices.Clone(in), func(s sample) bool { return s.fail == "" })
+		fails := slices.DeleteFunc(slices.Clone(in), func(s sample) bool { return s.err == nil })
 		s := fmt.Sprintf("%s %d ops, %d failed", name, len(in), len(fails))
 		if len(fails) > 0 {
-			ex := fails[len(fails)-1].fail
+			ex := fails[len(fails)-1].err.Error()
 			if len(ex) > 80 {
 				ex = ex[:80] + "…"
 			}

@@ -15,7 +15,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -46,28 +45,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-contact: need -workers >= 1, -duration > 0 and -kill-at < 1")
 		os.Exit(2)
 	}
-	benchkit.Main("bench-contact", run)
+	benchkit.Main(benchkit.Options{Name: "bench-contact", Bin: *bin, Meili: *meili,
+		Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=error"}}, run)
 }
 
 // Residences with a National Society; de has an active inbox (the bench's
 // caseworker), the others are routed by the fallback rules.
 var residences = []string{"de", "fr", "it", "se", "gr", "tr", "ly", "sd"}
 
-// client is a worker with its CSRF token and the references acknowledged.
-type client struct {
-	*benchkit.Worker
-	token string
-	refs  []string
-}
-
-// post posts enquiry n.
-func (c *client) post(ctx context.Context, n int) (benchkit.Rec, []byte) {
-	var ref string
-	form := benchkit.Enquiry(c.token, *lang, residences[(c.ID+n)%len(residences)], c.ID, n)
-	r, _, page := c.Do(ctx, "post", "POST", "/"+*lang+"/contact", form, benchkit.Acknowledged(*lang, &ref))
-	if r.Fail == "" {
-		c.refs = append(c.refs, ref)
-	}
+// post posts a worker's enquiry n.
+func post(ctx context.Context, c *benchkit.Worker, n int) (benchkit.Rec, []byte) {
+	r, _, page := c.Enquire(ctx, *lang, residences[(c.ID+n)%len(residences)], n)
 	return r, page
 }
 
@@ -77,14 +65,8 @@ type kill struct {
 	err               error
 }
 
-func run(ctx context.Context) (code int, err error) {
-	// Setup: the engines, one German caseworker, the site, the clients.
-	b, err := benchkit.Setup(ctx, benchkit.Options{Name: "bench-contact", Bin: *bin, Meili: *meili,
-		Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=error"}})
-	if err != nil {
-		return 2, err
-	}
-	defer func() { err = errors.Join(err, b.Close()) }()
+func run(ctx context.Context, b *benchkit.Bench) (int, error) {
+	// Setup: one German caseworker, the site, the clients.
 	if err := b.AddStaff("bench@drk.example", "caseworker", ""); err != nil {
 		return 2, err
 	}
@@ -99,54 +81,47 @@ func run(ctx context.Context) (code int, err error) {
 	}
 	defer db.Close(context.Background())
 	transport := benchkit.Transport(*workers)
-	defer transport.CloseIdleConnections()
-	clients := make([]*client, *workers)
+	clients := make([]*benchkit.Worker, *workers)
 	for i := range clients {
-		c := &client{Worker: &benchkit.Worker{ID: i, HTTP: benchkit.Client(transport, *timeout), Base: b.Base}}
-		if c.token, err = benchkit.Token(ctx, c.HTTP, b.Base+"/"+*lang+"/contact"); err != nil {
+		c := &benchkit.Worker{ID: i, HTTP: benchkit.Client(transport, *timeout), Base: b.Base}
+		if c.Token, err = benchkit.Token(ctx, c.HTTP, b.Base+"/"+*lang+"/contact"); err != nil {
 			return 2, fmt.Errorf("worker %d: %w", i, err)
 		}
 		clients[i] = c
 	}
 	// A first enquiry on its own: a form the site rejects is a setup error,
 	// reported with what the site said, not a benchmark result.
-	if r, page := clients[0].post(ctx, 0); r.Fail != "" {
+	if r, page := post(ctx, clients[0], 0); r.Fail != "" {
 		return 2, fmt.Errorf("a first valid enquiry was not accepted: %s %s%s", r.Detail, benchkit.FormErrors(page), b.Tail())
 	}
-	warm := clients[0].refs
-	clients[0].refs, clients[0].Recs = nil, nil
+	clients[0].Recs = nil // its acknowledgement stays, to be checked
 
 	// Load, with a SIGKILL and a restart part-way.
-	var ru0, ru1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-	cpu0 := benchkit.MachineCPU()
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad()
+	cpu0, self0 := benchkit.MachineCPU(), benchkit.ProcessCPU(os.Getpid())
 	start := time.Now()
 	deadline := start.Add(*duration)
 	var wg sync.WaitGroup
 	for _, c := range clients {
 		c.Start = start
 		wg.Go(func() {
-			c.Loop(loadCtx, deadline, 5*time.Millisecond, func(ctx context.Context) benchkit.Rec { r, _ := c.post(ctx, len(c.Recs)+1); return r })
+			c.Loop(ctx, deadline, 5*time.Millisecond, func(ctx context.Context) benchkit.Rec { r, _ := post(ctx, c, len(c.Recs)+1); return r })
 		})
 	}
 	var k kill
 	if *killAt > 0 {
-		wg.Go(func() { k = killAndRestart(loadCtx, b, start, time.Duration(*killAt*float64(*duration))) })
+		wg.Go(func() { k = killAndRestart(ctx, b, start, time.Duration(*killAt*float64(*duration))) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	cpu1 := benchkit.MachineCPU()
+	cpu1, self := benchkit.MachineCPU(), benchkit.ProcessCPU(os.Getpid())-self0
 	if ctx.Err() != nil {
 		return 130, ctx.Err()
 	}
 
 	// Checks: what PostgreSQL holds.
 	var acked []string
-	for _, c := range append([]*client{{refs: warm}}, clients...) {
-		acked = append(acked, c.refs...)
+	for _, c := range clients {
+		acked = append(acked, c.Acks...)
 	}
 	if *sabotage > 0 {
 		tag, err := db.Exec(ctx, `DELETE FROM enquiries WHERE reference = ANY($1)`, acked[:min(len(acked), *sabotage)])
@@ -167,11 +142,7 @@ func run(ctx context.Context) (code int, err error) {
 	siteCPU := b.StopSites() // known once they have exited
 
 	// Report.
-	var all []*benchkit.Worker
-	for _, c := range clients {
-		all = append(all, c.Worker)
-	}
-	recs := benchkit.Collect(all)
+	recs := benchkit.Collect(clients)
 	acks := recs.OK()
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
@@ -198,15 +169,7 @@ func run(ctx context.Context) (code int, err error) {
 	}
 	fmt.Fprintf(w, "  latency of 303s    %s\n", acks.Latencies().Summary(1))
 	fmt.Fprintf(w, "  acks per second    %s\n", acks.PerSecond(elapsed))
-	errs := benchkit.Tally{}
-	for _, x := range recs.Failed() {
-		errs[x.Detail]++
-	}
-	if len(errs) == 0 {
-		fmt.Fprintf(w, "  errors             none\n")
-	} else {
-		fmt.Fprintf(w, "  errors             %d: %s\n", len(recs.Failed()), errs)
-	}
+	fmt.Fprintf(w, "  errors             %d: %s\n", len(recs.Failed()), recs.Failed().Details())
 	if k.at > 0 || k.err != nil {
 		fmt.Fprintf(w, "\nkill -9\n")
 		if k.err != nil {
@@ -227,7 +190,6 @@ func run(ctx context.Context) (code int, err error) {
 	fmt.Fprintf(w, "  acknowledged but missing    %d (must be 0)\n", len(d.Missing))
 	fmt.Fprintf(w, "  stored but unacknowledged   %d (in flight when the site was killed, or answered with an error: acceptable)\n", d.Unacked)
 	fmt.Fprintf(w, "  stored by inbox             %s (de has a caseworker; the others fall back by the routing rules)\n", strings.Join(byInbox, ", "))
-	self := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	fmt.Fprintf(w, "\nCPU during the load (2 cores = 200%%)\n")
 	fmt.Fprintf(w, "  load generator     %.1fs (%.0f%% of one core): Go net/http, keep-alive, no redirects followed, short back-off after a connection error\n", self.Seconds(), 100*self.Seconds()/elapsed.Seconds())
 	fmt.Fprintf(w, "  site               %.1fs (%.0f%% of one core), both processes\n", siteCPU.Seconds(), 100*siteCPU.Seconds()/elapsed.Seconds())

@@ -57,11 +57,17 @@ var (
 
 func main() {
 	flag.Parse()
-	if *entries < 1 || *seqN < 1 || *diagN < 1 || *coldN < 1 || *conns < 1 || *threads < 1 || *duration <= 0 {
-		fmt.Fprintln(os.Stderr, "bench-gallery: need -entries, -n, -n-diag, -c, -t >= 1 and -duration > 0")
+	u, err := url.Parse(*path)
+	if *entries < 1 || *seqN < 1 || *diagN < 1 || *coldN < 1 || *conns < 1 || *threads < 1 || *duration <= 0 || err != nil || !strings.HasPrefix(u.Path, "/") {
+		fmt.Fprintln(os.Stderr, "bench-gallery: need -entries, -n, -n-diag, -c, -t >= 1, -duration > 0 and -path /path?query")
 		os.Exit(2)
 	}
-	benchkit.Main("bench-gallery", func(ctx context.Context) (int, error) { return 0, run(ctx) })
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-gallery: wrk is missing: install the Debian package wrk (deploy/bench/gallery.sh does when run as root)")
+		os.Exit(2)
+	}
+	benchkit.Main(benchkit.Options{Name: "bench-gallery", Bin: *bin, Meili: true, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}},
+		func(ctx context.Context, b *benchkit.Bench) (int, error) { return 0, run(ctx, b, u) })
 }
 
 type lat = benchkit.Latencies
@@ -85,19 +91,7 @@ type figures struct {
 	wrk                                map[string]string
 }
 
-func run(ctx context.Context) (err error) {
-	if _, err := exec.LookPath("wrk"); err != nil {
-		return errors.New("wrk is missing: install the Debian package wrk (deploy/bench/gallery.sh does when run as root)")
-	}
-	u, err := url.Parse(*path)
-	if err != nil || !strings.HasPrefix(u.Path, "/") {
-		return fmt.Errorf("-path %q: want /path?query", *path)
-	}
-	b, err := benchkit.Setup(ctx, benchkit.Options{Name: "bench-gallery", Bin: *bin, Meili: true, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}})
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, b.Close()) }()
+func run(ctx context.Context, b *benchkit.Bench, u *url.URL) error {
 	var f figures
 	if err := f.loadAndReindex(ctx, b); err != nil {
 		return err
@@ -117,14 +111,14 @@ func (f *figures) loadAndReindex(ctx context.Context, b *benchkit.Bench) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	var ids [2]int64
-	for i, email := range []string{"a@drk.example", "b@drk.example"} {
-		if err := b.AddStaff(email, "caseworker", "bench-gallery-password-"+email[:1]); err != nil {
+	for _, email := range []string{"a@drk.example", "b@drk.example"} {
+		if err := b.AddStaff(email, "caseworker", ""); err != nil {
 			return err
 		}
-		if err := conn.QueryRow(ctx, `SELECT id FROM staff WHERE email = $1`, email).Scan(&ids[i]); err != nil {
-			return fmt.Errorf("reading a caseworker's id: %w", err)
-		}
+	}
+	var ids []int64
+	if err := conn.QueryRow(ctx, `SELECT array_agg(id ORDER BY email) FROM staff WHERE email LIKE '_@drk.example'`).Scan(&ids); err != nil || len(ids) != 2 {
+		return fmt.Errorf("reading the caseworkers' ids: %v", err)
 	}
 	rows, err := synthesize(*entries, ids[0], ids[1], time.Now())
 	if err != nil {
@@ -266,27 +260,21 @@ func (f *figures) measureParts(ctx context.Context, b *benchkit.Bench, q search.
 	for _, h := range f.first.Hits {
 		refs = append(refs, h.Ref)
 	}
-	for _, part := range []struct {
-		name string
-		dst  **lat
-		f    func() error
-	}{
-		{"search.SearchFaces", &f.search, func() error { _, err := sc.SearchFaces(ctx, q); return err }},
-		{"store.CheckGallery", &f.check, func() error { _, err := st.CheckGallery(ctx, refs); return err }},
-	} {
-		timed := func(context.Context) (time.Duration, error) {
+	timed := func(name string, f func() error) func(context.Context) (time.Duration, error) {
+		return func(context.Context) (time.Duration, error) {
 			t := time.Now()
-			err := part.f()
-			return time.Since(t), err
-		}
-		if _, _, err = alternate(ctx, 20, 20, timed, nil); err == nil { // warm-up
-			*part.dst, _, err = alternate(ctx, *diagN, *diagN, timed, nil)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", part.name, err)
+			if err := f(); err != nil {
+				return 0, fmt.Errorf("%s: %w", name, err)
+			}
+			return time.Since(t), nil
 		}
 	}
-	return nil
+	search := timed("search.SearchFaces", func() error { _, err := sc.SearchFaces(ctx, q); return err })
+	check := timed("store.CheckGallery", func() error { _, err := st.CheckGallery(ctx, refs); return err })
+	if _, _, err = alternate(ctx, 20, 20, search, check); err == nil { // warm-up
+		f.search, f.check, err = alternate(ctx, *diagN, *diagN, search, check) // one after the other
+	}
+	return err
 }
 
 func (f *figures) report(w *bufio.Writer, b *benchkit.Bench) {
@@ -364,13 +352,7 @@ var (
 // checkPage fetches the page once: it must answer 200 from the search
 // engine (not the PostgreSQL fallback) with a count and a grid.
 func checkPage(ctx context.Context, u string) (pageCheck, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return pageCheck{}, fmt.Errorf("GET %s: %w", u, err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body, _, err := benchkit.Get(ctx, http.DefaultClient, u)
 	m := countLine.FindSubmatch(body)
 	switch {
 	case err != nil:
@@ -391,17 +373,11 @@ func checkPage(ctx context.Context, u string) (pageCheck, error) {
 }
 
 func timedGet(ctx context.Context, c *http.Client, u string) (time.Duration, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	t := time.Now()
-	resp, err := c.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	if _, err = io.Copy(io.Discard, resp.Body); err == nil && resp.StatusCode != http.StatusOK {
+	resp, _, d, err := benchkit.Get(ctx, c, u)
+	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
-	resp.Body.Close()
-	return time.Since(t), err
+	return d, err
 }
 
 // faceQuery is the search the gallery page makes for these URL parameters
@@ -465,17 +441,11 @@ func captureSearch(ctx context.Context, b *benchkit.Bench, q search.FaceQuery) (
 func (m *capture) do(ctx context.Context, c *http.Client) ([]byte, time.Duration, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, m.url, bytes.NewReader(m.body))
 	req.Header = m.header.Clone()
-	t := time.Now()
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, body, d, err := benchkit.Fetch(c, req)
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("POST %s: %s: %.300s", m.url, resp.Status, body)
 	}
-	return body, time.Since(t), err
+	return body, d, err
 }
 
 // --- timing ---
@@ -503,32 +473,30 @@ func alternate(ctx context.Context, n, batch int, a, b func(context.Context) (ti
 	return la, lb, nil
 }
 
-// concurrent times f from workers goroutines for d.
+// concurrent times f from workers goroutines for d; the first error stops
+// them all.
 func concurrent(ctx context.Context, workers int, d time.Duration, f func(context.Context) (time.Duration, error)) (*lat, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	all, errs := &lat{}, make([]error, workers)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	all, start := &lat{}, time.Now()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range workers {
+	for range workers {
 		wg.Go(func() {
 			for time.Since(start) < d && ctx.Err() == nil {
-				lat, err := f(ctx)
-				if err != nil {
-					errs[i] = err
-					cancel()
-					return
+				if lat, err := f(ctx); err != nil {
+					cancel(err) // the first cause stays
+				} else {
+					mu.Lock()
+					all.Add(lat)
+					mu.Unlock()
 				}
-				mu.Lock()
-				all.Add(lat)
-				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	all.Elapsed = time.Since(start)
-	return all, errors.Join(errs...)
+	return all, context.Cause(ctx)
 }
 
 var wrkFigures = regexp.MustCompile(`(?m)^Requests/sec:\s+(?P<rps>[0-9.]+)|^\s+(?P<requests>[0-9]+) requests in|^\s+(50|75|90|99)%\s+([0-9.]+(?:us|ms|s|m))\s*$|Non-2xx or 3xx responses:\s+(?P<non2xx>[0-9]+)|Socket errors:\s+(?P<socket>.*)$`)
