@@ -331,7 +331,7 @@ func serve(log *slog.Logger) error {
 		handlers := map[string]store.OutboxHandler{
 			store.TopicEnquiryNotify: contact.NotifyHandler(data, deps.Store, mailer, base, log),
 			store.TopicCardStale:     cards.ReminderHandler(deps.Store, mailer, data.InboxName, base, log),
-			store.TopicStaffInvite:   staff.InviteHandler(deps.Keys, mailer, base, log),
+			store.TopicStaffInvite:   staff.InviteHandler(cat, deps.Keys, mailer, base, log),
 		}
 		if deps.Search != nil {
 			for topic, h := range (&gallery.Indexer{Store: deps.Store, Search: deps.Search, Catalog: cat}).Handlers() {

@@ -152,7 +152,7 @@ func newLiveSite(t *testing.T) *liveSite {
 	x := &gallery.Indexer{Store: e.Store, Search: sc, Catalog: e.Catalog}
 	box := &sitetest.Mailbox{}
 	handlers := x.Handlers()
-	handlers[store.TopicStaffInvite] = staff.InviteHandler(e.Keys, box, base, slog.New(slog.DiscardHandler))
+	handlers[store.TopicStaffInvite] = staff.InviteHandler(e.Catalog, e.Keys, box, base, slog.New(slog.DiscardHandler))
 	w := &store.Worker{Store: e.Store, Handlers: handlers, Poll: 100 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	var wg sync.WaitGroup

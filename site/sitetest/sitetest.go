@@ -214,7 +214,7 @@ func (e *Env) EnrolTOTP(t testing.TB, a store.Staff) string {
 
 // TOTPCode returns a code of the account's second factor that the site has
 // not seen yet: a code is good once, and for one 30-second step either
-// side of now, so a fourth sign-in within a step waits for the next one.
+// side of now, so a third sign-in within a step waits for the next one.
 func (e *Env) TOTPCode(t testing.TB, email string) string {
 	t.Helper()
 	v, ok := e.totp.Load(email)
@@ -235,8 +235,10 @@ func (e *Env) TOTPCodeFor(t testing.TB, email, secret string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The current step, not the one before: that one may have ended by
+	// the time the site checks the code.
 	cur := time.Now().Unix() / 30
-	step := max(cur-1, tf.LastStep+1)
+	step := max(cur, tf.LastStep+1)
 	if step > cur+1 {
 		time.Sleep(time.Until(time.Unix((step-1)*30, 0)))
 	}

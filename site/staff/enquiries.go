@@ -56,7 +56,7 @@ func (h *Handler) enquiries(c *fiber.Ctx) error {
 	d := ListData{Status: status, Statuses: []string{store.StatusNew, store.StatusInProgress, store.StatusClosed}}
 	for _, e := range list {
 		d.Rows = append(d.Rows, EnquiryRow{Reference: e.Reference, Inbox: h.data.InboxName(e.Inbox), Status: e.Status,
-			Residence: h.countryName(e.Residence), Created: e.CreatedAt.UTC().Format("2006-01-02 15:04")})
+			Residence: h.countryName(c, e.Residence), Created: e.CreatedAt.UTC().Format("2006-01-02 15:04")})
 	}
 	if err := h.audit(c.UserContext(), u, "enquiries.list", h.clientIP(c)); err != nil {
 		return err
@@ -66,9 +66,10 @@ func (h *Handler) enquiries(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, "staff/enquiries", p)
 }
 
-func (h *Handler) countryName(iso string) string {
-	if c, ok := h.data.Country(iso); ok {
-		return c.NameEN
+// countryName names a country in the language of the request's page.
+func (h *Handler) countryName(c *fiber.Ctx, iso string) string {
+	if _, ok := h.data.Country(iso); ok {
+		return h.tr(c).Country(iso)
 	}
 	return iso
 }
@@ -125,7 +126,7 @@ func (h *Handler) enquiry(c *fiber.Ctx) error {
 		Action: "enquiry.view", ObjectType: "enquiry", ObjectID: e.Reference, IP: h.clientIP(c)}); err != nil {
 		return err
 	}
-	d := EnquiryData{E: e, Inbox: h.data.InboxName(e.Inbox), Residence: h.countryName(e.Residence),
+	d := EnquiryData{E: e, Inbox: h.data.InboxName(e.Inbox), Residence: h.countryName(c, e.Residence),
 		Outcomes: store.Outcomes(), CanReassign: u.Admin(), MaxNote: MaxNote, Relationship: e.Relationship, LangName: e.Lang}
 	if l, ok := h.kit.Catalog.Lookup(e.Lang); ok {
 		d.LangName = l.Name + " (" + l.Code + ")"

@@ -218,7 +218,7 @@ func (h *Handler) galleryList(c *fiber.Ctx) error {
 	}
 	var rows []GalleryRow
 	for _, e := range list {
-		rows = append(rows, GalleryRow{Ref: e.Ref, Status: e.Status, Origin: h.countryName(e.Origin),
+		rows = append(rows, GalleryRow{Ref: e.Ref, Status: e.Status, Origin: h.countryName(c, e.Origin),
 			Created: e.CreatedAt.UTC().Format(time.DateOnly), Review: e.ReviewDate.Format(time.DateOnly)})
 	}
 	if err := h.audit(c.UserContext(), u, "gallery.list", h.clientIP(c)); err != nil {
@@ -258,7 +258,7 @@ func (h *Handler) galleryEntry(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := GalleryEntryData{E: e, CaseRef: string(caseRef), Origin: h.countryName(e.Origin), Widths: widths,
+	d := GalleryEntryData{E: e, CaseRef: string(caseRef), Origin: h.countryName(c, e.Origin), Widths: widths,
 		CanApprove: e.Status == "pending" && e.CreatedBy != u.ID && u.SocietyCode() == e.Society,
 		Reasons:    []string{store.WithdrawConsent, store.WithdrawFamilyFound, store.WithdrawOther}}
 	if d.SeenBy, err = h.seenBy(c, u, e.Society, "entry", "gallery.view", e.Ref); err != nil {

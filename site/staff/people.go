@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/notify"
 	"github.com/familylinks/familylinks/site/store"
@@ -64,10 +66,11 @@ type PeopleData struct {
 	Sent        string // the address just invited
 }
 
-// InviteForm is an invitation as typed.
+// InviteForm is an invitation as typed. Language is the URL code of the
+// language of the e-mail and of the invitee's first pages.
 type InviteForm struct {
-	Email, Society, Role string
-	PageEditor           bool
+	Email, Society, Role, Language string
+	PageEditor                     bool
 }
 
 // managed is the Society whose accounts the request is about: a Society
@@ -86,7 +89,13 @@ func managed(c *fiber.Ctx, u store.Staff) string {
 
 func (h *Handler) people(c *fiber.Ctx) error {
 	u, _ := User(c)
-	return h.renderPeople(c, u, managed(c, u), fiber.StatusOK, InviteForm{Role: store.RoleCaseworker}, "", "")
+	return h.renderPeople(c, u, managed(c, u), fiber.StatusOK, h.blankInvite(c), "", "")
+}
+
+// blankInvite is an empty invitation form: a caseworker, in the language
+// of the page.
+func (h *Handler) blankInvite(c *fiber.Ctx) InviteForm {
+	return InviteForm{Role: store.RoleCaseworker, Language: h.staffLang(c).Code}
 }
 
 func (h *Handler) renderPeople(c *fiber.Ctx, u store.Staff, society string, status int, f InviteForm, problem, sent string) error {
@@ -141,6 +150,10 @@ func (h *Handler) invite(c *fiber.Ctx) error {
 	f := InviteForm{
 		Email:   strings.ToLower(strings.TrimSpace(utils.CopyString(c.FormValue("email")))),
 		Society: managed(c, u), Role: utils.CopyString(c.FormValue("role")), PageEditor: c.FormValue("page_editor") == "yes",
+		Language: utils.CopyString(c.FormValue("language")),
+	}
+	if _, ok := h.kit.Catalog.StaffLanguage(f.Language); !ok {
+		f.Language = h.staffLang(c).Code
 	}
 	problem := ""
 	if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email || len(f.Email) > 254 {
@@ -157,7 +170,7 @@ func (h *Handler) invite(c *fiber.Ctx) error {
 	inv, err := h.store.Invite(c.UserContext(), store.Invitation{Email: f.Email, Society: f.Society, Role: f.Role, PageEditor: f.PageEditor, InvitedBy: &u.ID}, tok,
 		func(id int64) store.InviteMail {
 			kid, sealed := h.keys.SealAt([]byte(tok), inviteBinding(id))
-			return store.InviteMail{Invitation: id, Email: f.Email, Language: u.Language, KeyID: kid, Sealed: sealed}
+			return store.InviteMail{Invitation: id, Email: f.Email, Language: f.Language, KeyID: kid, Sealed: sealed}
 		})
 	if errors.Is(err, store.ErrDuplicate) {
 		return h.renderPeople(c, u, managed(c, u), fiber.StatusConflict, f, msgInviteExists, "")
@@ -170,7 +183,7 @@ func (h *Handler) invite(c *fiber.Ctx) error {
 		Detail: map[string]any{"email": inv.Email, "role": inv.Role, "page_editor": inv.PageEditor}}); err != nil {
 		return err
 	}
-	return h.renderPeople(c, u, managed(c, u), fiber.StatusOK, InviteForm{Role: store.RoleCaseworker}, "", inv.Email)
+	return h.renderPeople(c, u, managed(c, u), fiber.StatusOK, h.blankInvite(c), "", inv.Email)
 }
 
 func inviteBinding(id int64) crypt.Binding {
@@ -347,6 +360,14 @@ func (h *Handler) inviteForm(c *fiber.Ctx) error {
 		// Signed in already (perhaps as someone else on a shared computer).
 		return c.Redirect("/staff/", fiber.StatusSeeOther)
 	}
+	// The e-mail's link names the language it was written in (?lang=ar):
+	// remembered in the cookie, then the clean link.
+	if code := c.Query("lang"); code != "" {
+		if l, ok := h.kit.Catalog.StaffLanguage(code); ok {
+			h.kit.SetLangCookie(c, l.Code)
+		}
+		return c.Redirect("/staff/invite/"+url.PathEscape(c.Params("token")), fiber.StatusSeeOther)
+	}
 	inv, ok, err := h.invitation(c)
 	if !ok {
 		return err
@@ -384,8 +405,8 @@ func (h *Handler) acceptInvite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	lang := "en"
-	st, inv, err := h.store.AcceptInvitation(c.UserContext(), utils.CopyString(c.Params("token")), hash, lang)
+	// The new account keeps the language its invitation page was in.
+	st, inv, err := h.store.AcceptInvitation(c.UserContext(), utils.CopyString(c.Params("token")), hash, h.staffLang(c).Code)
 	switch {
 	case errors.Is(err, store.ErrInvitationUsed), errors.Is(err, store.ErrInvitationExpired), errors.Is(err, store.ErrDuplicate):
 		p.Error = msgInviteGone
@@ -409,9 +430,10 @@ func (h *Handler) acceptInvite(c *fiber.Ctx) error {
 	return c.Redirect("/staff/", fiber.StatusSeeOther)
 }
 
-// InviteHandler sends the invitations Invite queues. The e-mail holds the
-// link and nothing personal: not the inviter, nor the Society's people.
-func InviteHandler(keys *crypt.Keyring, mailer notify.Mailer, baseURL string, log *slog.Logger) store.OutboxHandler {
+// InviteHandler sends the invitations Invite queues, in the language the
+// inviter chose. The e-mail holds the link and nothing personal: not the
+// inviter, nor the Society's people.
+func InviteHandler(cat *locales.Catalog, keys *crypt.Keyring, mailer notify.Mailer, baseURL string, log *slog.Logger) store.OutboxHandler {
 	return func(ctx context.Context, m store.OutboxMessage) error {
 		var im store.InviteMail
 		if err := json.Unmarshal(m.Payload, &im); err != nil {
@@ -423,17 +445,12 @@ func InviteHandler(keys *crypt.Keyring, mailer notify.Mailer, baseURL string, lo
 			log.Error("staff: an invitation's link cannot be opened; invite again", "invitation", im.Invitation, "err", err)
 			return nil
 		}
-		return mailer.Send(ctx, InviteMail(im.Email, baseURL+"/staff/invite/"+string(tok)))
-	}
-}
-
-// InviteMail is the invitation e-mail.
-func InviteMail(to, link string) notify.Message {
-	return notify.Message{
-		To:      to,
-		Subject: "Family Links: your invitation to the back office",
-		Body: "You are invited to open an account in the Family Links back office.\n\n" +
-			"Open this link within 72 hours to choose your password. It works once:\n" + link + "\n\n" +
-			"If you did not expect this e-mail, ignore it: no account is opened without the link.\n",
+		l, ok := cat.StaffLanguage(im.Language)
+		if !ok {
+			l = cat.StaffLanguages()[0]
+		}
+		link := baseURL + "/staff/invite/" + string(tok) + "?lang=" + l.Code
+		tr := cat.Translator(l.Code)
+		return mailer.Send(ctx, notify.Message{To: im.Email, Subject: tr.T("StaffInviteMailSubject"), Body: tr.T("StaffInviteMailBody", "Link", link)})
 	}
 }

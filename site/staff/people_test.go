@@ -22,7 +22,7 @@ func deliver(t *testing.T, e *sitetest.Env) map[string]notify.Message {
 	t.Helper()
 	box := &sitetest.Mailbox{}
 	w := &store.Worker{Store: e.Store, Log: slog.New(slog.DiscardHandler),
-		Handlers: map[string]store.OutboxHandler{store.TopicStaffInvite: staff.InviteHandler(e.Keys, box, sitetest.BaseURL, slog.New(slog.DiscardHandler))}}
+		Handlers: map[string]store.OutboxHandler{store.TopicStaffInvite: staff.InviteHandler(e.Catalog, e.Keys, box, sitetest.BaseURL, slog.New(slog.DiscardHandler))}}
 	if _, err := w.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,11 @@ func linkIn(t *testing.T, m notify.Message) string {
 	if i < 0 {
 		t.Fatalf("no invitation link in:\n%s", m.Body)
 	}
-	return strings.Fields(m.Body[i+len(sitetest.BaseURL):])[0]
+	link, lang, _ := strings.Cut(strings.Fields(m.Body[i+len(sitetest.BaseURL):])[0], "?lang=")
+	if lang == "" {
+		t.Errorf("the invitation's link does not say its language: %s", link)
+	}
+	return link
 }
 
 // TestInvitationLifecycle: the Somali Red Crescent's administrator invites
@@ -65,7 +69,7 @@ func TestInvitationLifecycle(t *testing.T) {
 	if res := invite(boss.Email, "caseworker"); res.Status != http.StatusConflict {
 		t.Errorf("inviting an address that has an account: %d, want 409", res.Status)
 	}
-	if res := invite("amina@bisha-cas.example", "caseworker"); res.Status != http.StatusOK || !strings.Contains(res.Body, `id="invite-sent"`) {
+	if res := post(t, admin, "/staff/people", "/staff/people/invite", url.Values{"email": {"amina@bisha-cas.example"}, "role": {"caseworker"}, "language": {"ar"}}); res.Status != http.StatusOK || !strings.Contains(res.Body, `id="invite-sent"`) {
 		t.Fatalf("invite: %d", res.Status)
 	}
 	invs, _ := e.Store.Invitations(ctx, "", 10)
@@ -81,6 +85,9 @@ func TestInvitationLifecycle(t *testing.T) {
 		if strings.Contains(m.Subject+m.Body, personal) {
 			t.Errorf("the invitation e-mail says %q:\n%s", personal, m.Body)
 		}
+	}
+	if want := e.Catalog.Translator("ar").T("StaffInviteMailSubject"); m.Subject != want || !strings.Contains(m.Body, "?lang=ar") {
+		t.Errorf("an invitation written in Arabic came as %q:\n%s", m.Subject, m.Body)
 	}
 	link := linkIn(t, m)
 	var outbox string
