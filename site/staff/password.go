@@ -22,9 +22,25 @@ const (
 	argonTime    = 2
 	argonThreads = 1
 	argonKeyLen  = 32
-	// MinPassword is the shortest password accepted.
+	// MinPassword is the shortest password accepted, MaxPassword the
+	// longest.
 	MinPassword = 12
+	MaxPassword = 200
 )
+
+// newPasswordProblem is the message ID of what is wrong with a new
+// password and its confirmation, or "".
+func newPasswordProblem(next, confirm string) string {
+	switch {
+	case len(next) < MinPassword:
+		return "StaffPasswordTooShort"
+	case len(next) > MaxPassword:
+		return "StaffPasswordTooLong"
+	case next != confirm:
+		return "StaffPasswordMismatch"
+	}
+	return ""
+}
 
 // Every argon2id computation allocates its whole memory parameter (19 MiB
 // here) for as long as it runs, and a flood of failed sign-ins can start

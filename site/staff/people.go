@@ -390,15 +390,7 @@ func (h *Handler) acceptInvite(c *fiber.Ctx) error {
 	p := h.page(c, "StaffTitleInvitation")
 	p.CSRF = h.loginCSRF().Token(c)
 	p.Data = InviteData{Invitation: inv, SocietyName: h.societyName(inv.Society), Token: c.Params("token")}
-	switch {
-	case len(next) < MinPassword:
-		p.Error = "StaffPasswordTooShort"
-	case len(next) > 200:
-		p.Error = "StaffPasswordTooLong"
-	case next != confirm:
-		p.Error = "StaffPasswordMismatch"
-	}
-	if p.Error != "" {
+	if p.Error = newPasswordProblem(next, confirm); p.Error != "" {
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/invite", p)
 	}
 	hash, err := HashPassword(next)

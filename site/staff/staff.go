@@ -353,6 +353,33 @@ const (
 	msgOneTimeExpired = "StaffOneTimeExpired"
 )
 
+// countAttempt counts a sign-in attempt (a password or a code) against the
+// account's and the client address's limits, before it is checked, and
+// reports whether either limit is passed; then it has set Retry-After. One
+// audit line (throttled) is written when a limit is first passed, not one
+// per refused attempt: a flood must not grow the audit log.
+func (h *Handler) countAttempt(c *fiber.Ctx, acctKey, ipKey string, throttled store.AuditEntry) (bool, error) {
+	ctx := c.UserContext()
+	byEmail, _, err := h.store.Hit(ctx, acctKey, LoginWindow)
+	if err != nil {
+		return false, err
+	}
+	byIP, _, err := h.store.Hit(ctx, ipKey, LoginWindow)
+	if err != nil {
+		return false, err
+	}
+	if byEmail <= MaxFailsPerEmail && byIP <= MaxFailsPerIP {
+		return false, nil
+	}
+	if byEmail == MaxFailsPerEmail+1 || byIP == MaxFailsPerIP+1 {
+		if err := h.store.Audit(ctx, throttled); err != nil {
+			return true, err
+		}
+	}
+	c.Set(fiber.HeaderRetryAfter, "900")
+	return true, nil
+}
+
 // login signs an account in, in steps: count the attempt, check the
 // password, then passwordVerified. The attempt is counted, per account and
 // per client address, before the password is checked, so that guesses sent
@@ -366,23 +393,9 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	acctKey := "login:email:" + email
 	p := h.loginPage(c, email)
 
-	byEmail, _, err := h.store.Hit(ctx, acctKey, LoginWindow)
-	if err != nil {
+	if throttled, err := h.countAttempt(c, acctKey, ipKey, store.AuditEntry{Actor: email, Action: "login.throttled", IP: ip}); err != nil {
 		return err
-	}
-	byIP, _, err := h.store.Hit(ctx, ipKey, LoginWindow)
-	if err != nil {
-		return err
-	}
-	if byEmail > MaxFailsPerEmail || byIP > MaxFailsPerIP {
-		// One audit line when a limit is reached, not one per refused
-		// attempt: a flood must not grow the audit log.
-		if byEmail == MaxFailsPerEmail+1 || byIP == MaxFailsPerIP+1 {
-			if err := h.store.Audit(ctx, store.AuditEntry{Actor: email, Action: "login.throttled", IP: ip}); err != nil {
-				return err
-			}
-		}
-		c.Set(fiber.HeaderRetryAfter, "900")
+	} else if throttled {
 		p.Error = msgLoginThrottled
 		return h.render(c, fiber.StatusTooManyRequests, "staff/login", p)
 	}
@@ -544,14 +557,10 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 	switch {
 	case !ok:
 		p.Error = "StaffPasswordCurrentWrong"
-	case len(next) < MinPassword:
-		p.Error = "StaffPasswordTooShort"
-	case len(next) > 200:
-		p.Error = "StaffPasswordTooLong"
-	case next != confirm:
-		p.Error = "StaffPasswordMismatch"
 	case next == current:
 		p.Error = "StaffPasswordSame"
+	default:
+		p.Error = newPasswordProblem(next, confirm)
 	}
 	if p.Error != "" {
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/password", p)

@@ -189,21 +189,9 @@ func (h *Handler) code(c *fiber.Ctx) error {
 	}
 	ip := h.clientIP(c)
 	ipKey, acctKey := "login:ip:"+web.ClientKey(c), "login:email:"+st.Email
-	byEmail, _, err := h.store.Hit(ctx, acctKey, LoginWindow)
-	if err != nil {
+	if throttled, err := h.countAttempt(c, acctKey, ipKey, store.AuditEntry{StaffID: &st.ID, Actor: st.Email, Society: st.Society, Action: "login.throttled", IP: ip}); err != nil {
 		return err
-	}
-	byIP, _, err := h.store.Hit(ctx, ipKey, LoginWindow)
-	if err != nil {
-		return err
-	}
-	if byEmail > MaxFailsPerEmail || byIP > MaxFailsPerIP {
-		if byEmail == MaxFailsPerEmail+1 || byIP == MaxFailsPerIP+1 {
-			if err := h.store.Audit(ctx, store.AuditEntry{StaffID: &st.ID, Actor: st.Email, Society: st.Society, Action: "login.throttled", IP: ip}); err != nil {
-				return err
-			}
-		}
-		c.Set(fiber.HeaderRetryAfter, "900")
+	} else if throttled {
 		p.Error = msgLoginThrottled
 		return h.render(c, fiber.StatusTooManyRequests, "staff/login-code", p)
 	}
