@@ -360,13 +360,9 @@ func (h *Handler) inviteForm(c *fiber.Ctx) error {
 		// Signed in already (perhaps as someone else on a shared computer).
 		return c.Redirect("/staff/", fiber.StatusSeeOther)
 	}
-	// The e-mail's link names the language it was written in (?lang=ar):
-	// remembered in the cookie, then the clean link.
-	if code := c.Query("lang"); code != "" {
-		if l, ok := h.kit.Catalog.StaffLanguage(code); ok {
-			h.kit.SetLangCookie(c, l.Code)
-		}
-		return c.Redirect("/staff/invite/"+url.PathEscape(c.Params("token")), fiber.StatusSeeOther)
+	// The e-mail's link names the language it was written in (?lang=ar).
+	if c.Query("lang") != "" {
+		return h.chooseLanguage(c, "/staff/invite/"+url.PathEscape(c.Params("token")))
 	}
 	inv, ok, err := h.invitation(c)
 	if !ok {

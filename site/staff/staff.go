@@ -315,17 +315,23 @@ func (h *Handler) render(c *fiber.Ctx, status int, view string, p Page) error {
 	return c.Status(status).Send(b)
 }
 
+// chooseLanguage remembers the language a link names (?lang=…, one the
+// back office speaks) in the cookie, and sends the browser on to the same
+// page without it.
+func (h *Handler) chooseLanguage(c *fiber.Ctx, clean string) error {
+	if l, ok := h.kit.Catalog.StaffLanguage(c.Query("lang")); ok {
+		h.kit.SetLangCookie(c, l.Code)
+	}
+	return c.Redirect(clean, fiber.StatusSeeOther)
+}
+
 func (h *Handler) loginForm(c *fiber.Ctx) error {
 	if _, ok := User(c); ok {
 		return c.Redirect("/staff/", fiber.StatusSeeOther)
 	}
-	// The language switch (?lang=fr): remembered in the cookie, then the
-	// clean form.
-	if code := c.Query("lang"); code != "" {
-		if l, ok := h.kit.Catalog.StaffLanguage(code); ok {
-			h.kit.SetLangCookie(c, l.Code)
-		}
-		return c.Redirect("/staff/login", fiber.StatusSeeOther)
+	// The language switch (?lang=fr).
+	if c.Query("lang") != "" {
+		return h.chooseLanguage(c, "/staff/login")
 	}
 	return h.render(c, fiber.StatusOK, "staff/login", h.loginPage(c, ""))
 }
