@@ -47,7 +47,6 @@ import (
 )
 
 var (
-	bin       = flag.String("bin", "var/bin/familylinks", "the site binary")
 	attackers = flag.Int("attackers", 100, "concurrent attackers per attack")
 	duration  = flag.Duration("duration", 15*time.Second, "length of each attack")
 	only      = flag.String("only", "", "run only this attack (login, body, upload)")
@@ -64,7 +63,7 @@ type attack struct {
 
 func main() {
 	flag.Parse()
-	benchkit.Main(benchkit.Options{Name: "bench-abuse", Bin: *bin, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}}, run)
+	benchkit.Main(benchkit.Options{Name: "bench-abuse", Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}}, run)
 }
 
 func run(ctx context.Context, b *benchkit.Bench) (int, error) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -45,10 +46,12 @@ func Main(o Options, run func(context.Context, *Bench) (int, error)) {
 	os.Exit(code)
 }
 
+// bin is every bench's -bin flag: the site binary.
+var bin = flag.String("bin", "var/bin/familylinks", "the site binary")
+
 // Options say what a bench needs.
 type Options struct {
 	Name   string                        // bench-contact: for messages and the temp dir familylinks-<Name>-*
-	Bin    string                        // the site binary
 	Meili  bool                          // also start Meilisearch
 	Env    []string                      // added to the site's environment, such as FAMILYLINKS_LOG_LEVEL=error
 	LogDir string                        // where site.log goes, made if missing; the temp dir if empty
@@ -84,7 +87,7 @@ func Setup(ctx context.Context, o Options) (b *Bench, err error) {
 			b.Close()
 		}
 	}()
-	if b.Bin, err = filepath.Abs(cmp.Or(o.Bin, "var/bin/familylinks")); err != nil {
+	if b.Bin, err = filepath.Abs(*bin); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(b.Bin); err != nil {

@@ -46,7 +46,6 @@ import (
 )
 
 var (
-	bin          = flag.String("bin", "var/bin/familylinks", "the site binary")
 	outRoot      = flag.String("out", "var/chaos", "where each run's logs and summary go (a subdirectory per run)")
 	workers      = flag.Int("workers", 16, "concurrent clients, each with its own cookie jar")
 	duration     = flag.Duration("duration", 60*time.Second, "how long the load runs")
@@ -85,7 +84,7 @@ func main() {
 		os.Exit(2)
 	}
 	c := &chaos{out: out, pids: map[string]int{}}
-	benchkit.Main(benchkit.Options{Name: "chaos", Bin: *bin, Meili: true, LogDir: c.out, Logf: c.logf,
+	benchkit.Main(benchkit.Options{Name: "chaos", Meili: true, LogDir: c.out, Logf: c.logf,
 		Env: []string{"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=warn"}}, c.run)
 }
 

@@ -29,7 +29,6 @@ import (
 )
 
 var (
-	bin      = flag.String("bin", "var/bin/familylinks", "the site binary")
 	workers  = flag.Int("workers", 64, "concurrent clients, each with its own cookie jar")
 	duration = flag.Duration("duration", 20*time.Second, "how long the load runs")
 	killAt   = flag.Float64("kill-at", 0.4, "when to SIGKILL the site, as a fraction of -duration (0 or less: never)")
@@ -45,7 +44,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-contact: need -workers >= 1, -duration > 0 and -kill-at < 1")
 		os.Exit(2)
 	}
-	benchkit.Main(benchkit.Options{Name: "bench-contact", Bin: *bin, Meili: *meili,
+	benchkit.Main(benchkit.Options{Name: "bench-contact", Meili: *meili,
 		Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=error"}}, run)
 }
 

@@ -43,7 +43,6 @@ import (
 )
 
 var (
-	bin      = flag.String("bin", "var/bin/familylinks", "the site binary")
 	entries  = flag.Int("entries", 100_000, "synthetic published entries to load")
 	seqN     = flag.Int("n", 2000, "sequential requests to Meilisearch (and to the site)")
 	duration = flag.Duration("duration", 10*time.Second, "how long wrk and the concurrent Meilisearch load run")
@@ -66,7 +65,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-gallery: wrk is missing: install the Debian package wrk (deploy/bench/gallery.sh does when run as root)")
 		os.Exit(2)
 	}
-	benchkit.Main(benchkit.Options{Name: "bench-gallery", Bin: *bin, Meili: true, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}},
+	benchkit.Main(benchkit.Options{Name: "bench-gallery", Meili: true, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}},
 		func(ctx context.Context, b *benchkit.Bench) (int, error) { return 0, run(ctx, b, u) })
 }
 
