@@ -11,14 +11,14 @@ help: ## list the targets
 run: build ## the whole stack: PostgreSQL and Meilisearch under ./var (unless DATABASE_URL and MEILI_URL are set), then the site at http://127.0.0.1:8080
 	$(BIN) dev
 
-test: build ## every test, with -race, against a throw-away PostgreSQL and Meilisearch, in Debian's Chromium and through the Nu HTML Checker (installed if missing); plus vet, gofmt, the content check and k8s-check
+test: build ## every test (with -race but for the two site walks: deploy/scripts/test.sh), against a throw-away PostgreSQL and Meilisearch, in Debian's Chromium and through the Nu HTML Checker (installed if missing); plus vet, gofmt, the content check and k8s-check
 	@test -z "$$(gofmt -l cmd internal site content locales search deploy)" || { gofmt -l cmd internal site content locales search deploy; echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags dev ./cmd/...
 	$(BIN) check
 	$(MAKE) k8s-check
 	bash deploy/scripts/require-browser.sh
-	$(BIN) testenv -- bash -c '$(GO) test -race -count=1 -timeout 30m ./... && $(GO) test -count=1 -run "^$$" -fuzz FuzzContactForm -fuzztime 15s ./site/contact/ && $(GO) test -count=1 -run "^$$" -fuzz FuzzGalleryQuery -fuzztime 10s ./site/gallery/ && $(GO) test -count=1 -run "^$$" -fuzz FuzzProcess -fuzztime 10s ./site/photo/'
+	GO=$(GO) $(BIN) testenv -- bash deploy/scripts/test.sh
 
 check: ## validate the country data and the translations
 	$(GO) run ./cmd/familylinks check

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The tests of `make test`, run inside `familylinks testenv`, which sets the
+# throw-away engines' addresses.
+#
+# Every package runs under the race detector except the two whose tests
+# walk the whole site: route by route and payload by payload (./site) and
+# through Chromium (./site/browsertest). Their requests go through the
+# same handlers that the features' own tests run under -race, the detector
+# made the two 5 to 6 times slower, and the browser journeys spend most of
+# their time waiting for pages, not computing. So they run without it, at
+# the same time as the rest, then the fuzz targets run for a few seconds
+# each.
+set -uo pipefail
+GO=${GO:-go}
+module=$($GO list -m)
+walks=("$module/site" "$module/site/browsertest")
+mapfile -t raced < <($GO list ./... | grep -v -x -F -e "${walks[0]}" -e "${walks[1]}")
+
+$GO test -count=1 -timeout 30m "${walks[@]}" &
+walking=$!
+$GO test -race -count=1 -timeout 30m "${raced[@]}"
+race=$?
+wait "$walking"
+walked=$?
+if [ "$race" -ne 0 ] || [ "$walked" -ne 0 ]; then
+	echo "test.sh: tests failed (under -race: exit $race; the walks: exit $walked)" >&2
+	exit 1
+fi
+
+set -e
+$GO test -count=1 -run '^$' -fuzz FuzzContactForm -fuzztime 15s ./site/contact/
+$GO test -count=1 -run '^$' -fuzz FuzzGalleryQuery -fuzztime 10s ./site/gallery/
+$GO test -count=1 -run '^$' -fuzz FuzzProcess -fuzztime 10s ./site/photo/
