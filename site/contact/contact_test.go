@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -343,7 +344,9 @@ func TestRekey(t *testing.T) {
 	if err != nil || n != 6 {
 		t.Fatalf("rekeyed %d values, %v", n, err)
 	}
-	// A gallery entry's case reference is sealed too, and rekeyed with the rest.
+	// A gallery entry's case reference and a second factor's secret are
+	// sealed too, and rekeyed with the rest.
+	secret := e.EnrolTOTP(t, a)
 	kid, sealed := e.Keys.Seal([]byte("DRK-7"), []byte("TTF-RK001"))
 	g, err := e.Store.CreateGalleryEntry(ctx, store.GalleryEntry{Ref: "TTF-RK001", Society: "de", Gender: "male", AgeGroup: "18-29",
 		Seeking: []string{"father"}, Origin: "sy", CaseKeyID: kid, CaseSealed: sealed, ConsentDate: time.Now(),
@@ -359,8 +362,13 @@ func TestRekey(t *testing.T) {
 		}
 		kid, s := next.SealAt(plain, b)
 		return kid, s, nil
-	}); err != nil || n != 1 {
-		t.Fatalf("gallery rekey: %d %v", n, err)
+	}); err != nil || n != 2 {
+		t.Fatalf("gallery and second-factor rekey: %d %v", n, err)
+	}
+	if tf, err := e.Store.TOTPOf(ctx, a.ID); err != nil || tf.KeyID != next.Current() {
+		t.Errorf("the second factor's secret is still under %s (%v)", tf.KeyID, err)
+	} else if got, err := next.OpenAt(tf.KeyID, tf.Sealed, crypt.StaffTOTP(strconv.FormatInt(a.ID, 10))); err != nil || string(got) != secret {
+		t.Errorf("the rekeyed secret opens to %q, %v", got, err)
 	}
 	g, _ = e.Store.GalleryEntryByRef(ctx, g.Ref)
 	if plain, err := next.OpenAt(g.CaseKeyID, g.CaseSealed, crypt.GalleryCase(g.Ref)); err != nil || g.CaseKeyID != "test2" || string(plain) != "DRK-7" {

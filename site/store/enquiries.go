@@ -272,7 +272,7 @@ func (s *Store) Rekey(ctx context.Context, current string, reseal func(v SealedV
 			WHERE e.key_id IS NOT NULL AND (e.key_id <> $1 OR substring(e.sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND e.id > $2 ORDER BY e.id LIMIT 200 FOR UPDATE OF e SKIP LOCKED`},
 		{"gallery_entries", "case_key_id", "case_sealed", `SELECT id, ref, case_key_id, case_sealed FROM gallery_entries
 			WHERE (case_key_id <> $1 OR substring(case_sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND id > $2 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
-		{"staff", "totp_key_id", "totp_sealed", `SELECT id, id::text, totp_key_id, totp_sealed FROM staff
+		{"staff", "totp_key_id", "totp_sealed", `SELECT id, id::text AS ref, totp_key_id, totp_sealed FROM staff
 			WHERE totp_sealed IS NOT NULL AND (totp_key_id <> $1 OR substring(totp_sealed FROM 1 FOR 4) <> '\x464c7632'::bytea) AND id > $2 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED`},
 	} {
 		// Rows are taken in id order past the last one done, so a reseal
