@@ -185,9 +185,11 @@ func importDirectory(ctx context.Context, st *store.Store, b []byte, as string, 
 		}
 		card, errs := cards.Validate(e.Card.Card, e.ISO2, langs)
 		if len(errs) > 0 {
+			// The back office's English words for each problem.
+			en := cat.Translator("en")
 			fields := make([]string, 0, len(errs))
-			for f, msg := range errs {
-				fields = append(fields, f+": "+msg)
+			for f, pr := range errs {
+				fields = append(fields, f+": "+en.T(pr.ID, pr.Args...))
 			}
 			sort.Strings(fields)
 			problems = append(problems, e.ISO2+": "+strings.Join(fields, "; "))

@@ -80,9 +80,37 @@ type Hours struct {
 	Close string       `json:"close"` // HH:MM, after Open
 }
 
-// Errors maps a field path ("phones.0.number") to what is wrong with it,
-// in English for the log and as a message ID for the page.
-type Errors map[string]string
+// Errors maps a field path ("phones.0.number") to what is wrong with it.
+type Errors map[string]Problem
+
+// Problem is what is wrong with a field, as a message of the back office's
+// catalogue (locales/staff.*.toml) for the caller to translate: the
+// editor in its reader's language, the directory import in English.
+type Problem struct {
+	ID   string // message ID, StaffCardErr…
+	Args []any  // its template-data pairs, as Translator.T takes them
+}
+
+// The problems Validate finds, by message ID.
+const (
+	ErrTooLong        = "StaffCardErrTooLong"     // Args: "Max"
+	ErrControl        = "StaffCardErrControl"     // control characters
+	ErrNotSiteLang    = "StaffCardErrNotSiteLang" // a desk name or note in a language the site does not have
+	ErrTooMany        = "StaffCardErrTooMany"     // Args: "Max"
+	ErrService        = "StaffCardErrService"
+	ErrServiceTwice   = "StaffCardErrServiceTwice"
+	ErrPhone          = "StaffCardErrPhone"
+	ErrPhoneUse       = "StaffCardErrPhoneUse"
+	ErrEmail          = "StaffCardErrEmail"
+	ErrURL            = "StaffCardErrURL"
+	ErrPlaceName      = "StaffCardErrPlaceName"
+	ErrPlaceAddress   = "StaffCardErrPlaceAddress"
+	ErrTimeZone       = "StaffCardErrTimeZone"
+	ErrWeekday        = "StaffCardErrWeekday"
+	ErrHHMM           = "StaffCardErrHHMM"
+	ErrCloseAfterOpen = "StaffCardErrCloseAfterOpen"
+	ErrLangTag        = "StaffCardErrLangTag"
+)
 
 var hhmm = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 
@@ -92,18 +120,18 @@ var hhmm = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 // would be stored and every problem found; nothing typed is dropped.
 func Validate(c Card, country string, langs []string) (Card, Errors) {
 	errs := Errors{}
-	bad := func(field, msg string) {
+	bad := func(field, id string, args ...any) {
 		if _, seen := errs[field]; !seen {
-			errs[field] = msg
+			errs[field] = Problem{ID: id, Args: args}
 		}
 	}
 	text := func(field, s string, max int) string {
 		s = strings.TrimSpace(s)
 		if len([]rune(s)) > max {
-			bad(field, fmt.Sprintf("at most %d characters", max))
+			bad(field, ErrTooLong, "Max", max)
 		}
 		if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' }) {
-			bad(field, "control characters")
+			bad(field, ErrControl)
 		}
 		return s
 	}
@@ -111,7 +139,7 @@ func Validate(c Card, country string, langs []string) (Card, Errors) {
 		out := map[string]string{}
 		for l, s := range m {
 			if !slices.Contains(langs, l) {
-				bad(field+"."+l, "not a language of the site")
+				bad(field+"."+l, ErrNotSiteLang)
 				continue
 			}
 			if s = text(field+"."+l, s, max); s != "" {
@@ -127,7 +155,7 @@ func Validate(c Card, country string, langs []string) (Card, Errors) {
 	c.Notes = perLang("notes", c.Notes, MaxNote)
 	many := func(field string, n int) {
 		if n > MaxRepeated {
-			bad(field, fmt.Sprintf("at most %d", MaxRepeated))
+			bad(field, ErrTooMany, "Max", MaxRepeated)
 		}
 	}
 	many("services", len(c.Services))
@@ -139,9 +167,9 @@ func Validate(c Card, country string, langs []string) (Card, Errors) {
 	for i, o := range c.Services {
 		f := fmt.Sprintf("services.%d", i)
 		if !vocab.Services.Has(o.Service) {
-			bad(f+".service", "not one of the network's services")
+			bad(f+".service", ErrService)
 		} else if seen[o.Service] {
-			bad(f+".service", "listed twice")
+			bad(f+".service", ErrServiceTwice)
 		}
 		seen[o.Service] = true
 		c.Services[i].Note = text(f+".note", o.Note, MaxText)
@@ -151,12 +179,12 @@ func Validate(c Card, country string, langs []string) (Card, Errors) {
 		c.Phones[i].Label = text(f+".label", p.Label, MaxText)
 		num, err := phonenumbers.Parse(strings.TrimSpace(p.Number), strings.ToUpper(country))
 		if err != nil || !phonenumbers.IsValidNumber(num) {
-			bad(f+".number", "not a phone number of a known format; write it with its country code, for example +41 22 730 21 11")
+			bad(f+".number", ErrPhone)
 			continue
 		}
 		c.Phones[i].Number = phonenumbers.Format(num, phonenumbers.E164)
 		if !p.Voice && !p.SMS && !p.WhatsApp {
-			bad(f+".use", "say whether it takes calls, text messages or WhatsApp")
+			bad(f+".use", ErrPhoneUse)
 		}
 	}
 	for i, e := range c.Emails {
@@ -164,7 +192,7 @@ func Validate(c Card, country string, langs []string) (Card, Errors) {
 		e = strings.TrimSpace(e)
 		c.Emails[i] = e
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
-			bad(f, "not an e-mail address")
+			bad(f, ErrEmail)
 		}
 	}
 	c.RFLPage = checkURL(bad, "rfl_page", c.RFLPage)
@@ -176,28 +204,28 @@ func Validate(c Card, country string, langs []string) (Card, Errors) {
 		c.Places[i].City = text(f+".city", pl.City, MaxText)
 		c.Places[i].Access = text(f+".access", pl.Access, MaxText)
 		if c.Places[i].Name == "" {
-			bad(f+".name", "a place needs a name")
+			bad(f+".name", ErrPlaceName)
 		}
 		if c.Places[i].Address == "" {
-			bad(f+".address", "a place needs an address")
+			bad(f+".address", ErrPlaceAddress)
 		}
 		if _, err := time.LoadLocation(pl.TimeZone); err != nil || pl.TimeZone == "" || pl.TimeZone == "Local" {
-			bad(f+".time_zone", "not a time zone (IANA, for example Europe/Berlin)")
+			bad(f+".time_zone", ErrTimeZone)
 		}
 		for j, h := range pl.Hours {
 			hf := fmt.Sprintf("%s.hours.%d", f, j)
 			switch {
 			case h.Day < time.Sunday || h.Day > time.Saturday:
-				bad(hf+".day", "not a weekday")
+				bad(hf+".day", ErrWeekday)
 			case !hhmm.MatchString(h.Open) || !hhmm.MatchString(h.Close):
-				bad(hf, "write hours as HH:MM, for example 09:00")
+				bad(hf, ErrHHMM)
 			case h.Close <= h.Open:
-				bad(hf, "closing time must come after opening time")
+				bad(hf, ErrCloseAfterOpen)
 			}
 		}
 		for j, tag := range pl.Languages {
 			if !langTag.MatchString(tag) {
-				bad(fmt.Sprintf("%s.languages.%d", f, j), "not a language tag (for example ar, so, ti)")
+				bad(fmt.Sprintf("%s.languages.%d", f, j), ErrLangTag)
 			}
 		}
 	}
@@ -209,14 +237,14 @@ func Validate(c Card, country string, langs []string) (Card, Errors) {
 
 var langTag = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
-func checkURL(bad func(field, msg string), field, raw string) string {
+func checkURL(bad func(field, id string, args ...any), field, raw string) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return ""
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !strings.Contains(u.Hostname(), ".") || u.User != nil {
-		bad(field, "not a web address (https://… or http://…)")
+		bad(field, ErrURL)
 	}
 	return raw
 }

@@ -1,10 +1,15 @@
 package cards
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/familylinks/familylinks/locales"
 )
 
 var langs = []string{"en", "fr", "es", "ar", "prs", "ps", "so", "ru", "uk", "ti"}
@@ -44,7 +49,7 @@ func TestValidateNamesEveryProblemAndKeepsInput(t *testing.T) {
 	for _, f := range []string{"desk.xx", "services.1.service", "services.2.service", "phones.0.number", "phones.1.use",
 		"emails.1", "emails.2", "rfl_page", "form", "places.0.name", "places.0.address", "places.0.time_zone",
 		"places.0.languages.1", "places.0.hours.0", "places.0.hours.1.day", "places.0.hours.2", "notes.ar"} {
-		if errs[f] == "" {
+		if errs[f].ID == "" {
 			t.Errorf("%s: no error", f)
 		}
 	}
@@ -125,5 +130,58 @@ func TestDiffNamesEachChangedField(t *testing.T) {
 	}
 	if d := Diff(before, before); len(d) != 0 {
 		t.Errorf("a version differs from itself: %v", d)
+	}
+}
+
+// TestEveryProblemIsAStaffMessage: the problems Validate can find are
+// exactly the StaffCardErr… messages of the back office's catalogue, and
+// each reads as a sentence (its numbers filled in) in every language the
+// back office speaks, so that no page editor meets a bare message ID.
+func TestEveryProblemIsAStaffMessage(t *testing.T) {
+	long := strings.Repeat("x", MaxText+1)
+	many := make([]string, MaxRepeated+1)
+	for i := range many {
+		many[i] = "a@b.example"
+	}
+	seen := map[string]Problem{}
+	for _, c := range []Card{
+		{Desk: map[string]string{"xx": "?", "en": long}, Notes: map[string]string{"en": "a\x01b"}, Emails: many},
+		{Services: []Offer{{Service: "teleportation"}, {Service: "tracing"}, {Service: "tracing"}}},
+		{Phones: []Phone{{Number: "call us", Voice: true}, {Number: "+41 22 730 21 11"}}, Emails: []string{"nope"}, RFLPage: "ftp://x.example"},
+		{Places: []Place{{TimeZone: "Mars/Olympus", Languages: []string{"not a tag"},
+			Hours: []Hours{{Day: 9, Open: "09:00", Close: "17:00"}, {Day: time.Monday, Open: "9", Close: "17:00"}, {Day: time.Tuesday, Open: "10:00", Close: "09:00"}}}}},
+	} {
+		_, errs := Validate(c, "de", langs)
+		for _, p := range errs {
+			seen[p.ID] = p
+		}
+	}
+	var en map[string]any
+	if _, err := toml.DecodeFile("../../locales/staff.en.toml", &en); err != nil {
+		t.Fatal(err)
+	}
+	for id := range en {
+		if _, ok := seen[id]; strings.HasPrefix(id, "StaffCardErr") && !ok {
+			t.Errorf("%s: Validate never finds it (or the test lacks a card that has it)", id)
+		}
+	}
+	cat, err := locales.Load(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, p := range seen {
+		if _, ok := en[id]; !ok {
+			t.Errorf("%s is not a message of staff.en.toml", id)
+			continue
+		}
+		for _, l := range cat.StaffLanguages() {
+			s := cat.Translator(l.Code).T(p.ID, p.Args...)
+			if s == id || strings.Contains(s, "<no value>") || strings.Contains(s, "{{") {
+				t.Errorf("%s in %s: %q", id, l.Code, s)
+			}
+		}
+	}
+	if s := cat.Translator("en").T(ErrTooLong, seen[ErrTooLong].Args...); s != "at most 200 characters" {
+		t.Errorf("the limit is not filled in: %q", s)
 	}
 }

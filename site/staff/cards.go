@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/familylinks/familylinks/content/vocab"
+	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/store"
 	"github.com/familylinks/familylinks/site/web"
@@ -37,14 +37,30 @@ type CardPage struct {
 	Emails               []string
 	Places               []PlaceSlot
 	RFLPage, Form        string
-	Errors               cards.Errors
-	Published, Draft     *store.CardVersion
+	// Errors maps a field path ("phones.0.number") to its problem, in the
+	// page's language.
+	Errors           map[string]string
+	Published, Draft *store.CardVersion
 	// DraftChanges is what publishing the draft would change.
 	DraftChanges []cards.Change
 	History      []HistoryRow
 	// CanPublish: there is a draft and this account did not save it.
 	CanPublish bool
-	Notice     string
+	// Notice is the message ID of why an action was refused.
+	Notice string
+	page   Page // for the "card-changes" partial, which needs the translator
+}
+
+// ChangeList is a list of changes with the page that shows it, so that
+// the "card-changes" partial can translate its headings.
+type ChangeList struct {
+	Page
+	List []cards.Change
+}
+
+// Changes pairs a list of changes with the page, for "card-changes".
+func (p CardPage) Changes(list []cards.Change) ChangeList {
+	return ChangeList{Page: p.page, List: list}
 }
 
 // HistoryRow is a version with what it changed from the one before it.
@@ -56,17 +72,26 @@ type HistoryRow struct {
 // Err is the problem with a field, if any.
 func (p CardPage) Err(field string) string { return p.Errors[field] }
 
-// PlaceErrors are the problems with a place's hours and languages.
-func (p CardPage) PlaceErrors(i int) []string {
+// placeProblems are the problems with a place's hours and languages, each
+// after the weekday or the tag it is about, in the page's language.
+func placeProblems(tr *locales.Translator, i int, pl cards.Place, errs cards.Errors) []string {
 	var out []string
-	for _, prefix := range []string{fmt.Sprintf("places.%d.hours", i), fmt.Sprintf("places.%d.languages", i)} {
-		for k, m := range p.Errors {
-			if strings.HasPrefix(k, prefix) {
-				out = append(out, k[len(fmt.Sprintf("places.%d.", i)):]+": "+m)
+	for j, h := range pl.Hours {
+		for _, k := range []string{fmt.Sprintf("places.%d.hours.%d", i, j), fmt.Sprintf("places.%d.hours.%d.day", i, j)} {
+			if pr, ok := errs[k]; ok {
+				where := k[len(fmt.Sprintf("places.%d.", i)):]
+				if h.Day >= time.Sunday && h.Day <= time.Saturday {
+					where = tr.Weekday(h.Day)
+				}
+				out = append(out, tr.T("StaffCardProblemAt", "Where", where, "Problem", tr.T(pr.ID, pr.Args...)))
 			}
 		}
 	}
-	sort.Strings(out)
+	for j, tag := range pl.Languages {
+		if pr, ok := errs[fmt.Sprintf("places.%d.languages.%d", i, j)]; ok {
+			out = append(out, tr.T("StaffCardProblemAt", "Where", web.Isolate(tag), "Problem", tr.T(pr.ID, pr.Args...)))
+		}
+	}
 	return out
 }
 
@@ -84,6 +109,8 @@ type PlaceSlot struct {
 	cards.Place
 	LanguagesText string
 	Days          []DaySlot
+	// Problems are those of its hours and languages, translated.
+	Problems []string
 }
 
 // DaySlot is one weekday's opening span.
@@ -124,7 +151,14 @@ func (h *Handler) cardPageData(c *fiber.Ctx, society string, u store.Staff, type
 	if err != nil {
 		return CardPage{}, err
 	}
-	p := CardPage{Society: society, SocietyName: h.societyName(society), Errors: errs}
+	tr := h.tr(c)
+	p := CardPage{Society: society, SocietyName: h.societyName(society)}
+	if len(errs) > 0 {
+		p.Errors = map[string]string{}
+		for f, pr := range errs {
+			p.Errors[f] = tr.T(pr.ID, pr.Args...)
+		}
+	}
 	for i := range hist {
 		switch hist[i].Status {
 		case "draft":
@@ -157,14 +191,13 @@ func (h *Handler) cardPageData(c *fiber.Ctx, society string, u store.Staff, type
 	case p.Published != nil:
 		_ = json.Unmarshal(p.Published.Card, &card)
 	}
-	h.fillForm(&p, card)
+	h.fillForm(tr, &p, card, errs)
 	return p, nil
 }
 
 var weekdays = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 
-func (h *Handler) fillForm(p *CardPage, card cards.Card) {
-	en := h.kit.Catalog.Translator("en")
+func (h *Handler) fillForm(tr *locales.Translator, p *CardPage, card cards.Card, errs cards.Errors) {
 	for _, l := range h.kit.Catalog.Languages() {
 		p.Langs = append(p.Langs, LangSlot{Code: l.Code, Name: l.Name, Desk: card.Desk[l.Code], Note: card.Notes[l.Code]})
 	}
@@ -174,15 +207,15 @@ func (h *Handler) fillForm(p *CardPage, card cards.Card) {
 	}
 	for _, t := range vocab.Services {
 		o, ok := offered[t.Code]
-		p.Services = append(p.Services, ServiceSlot{Code: t.Code, Name: en.T(t.Message), Note: o.Note, Offered: ok})
+		p.Services = append(p.Services, ServiceSlot{Code: t.Code, Name: tr.T(t.Message), Note: o.Note, Offered: ok})
 	}
 	p.Phones = append(card.Phones, cards.Phone{Voice: true})
 	p.Emails = append(card.Emails, "")
 	p.RFLPage, p.Form = card.RFLPage, card.Form
-	for _, pl := range append(card.Places, cards.Place{}) {
-		s := PlaceSlot{Place: pl, LanguagesText: strings.Join(pl.Languages, ", ")}
+	for i, pl := range append(card.Places, cards.Place{}) {
+		s := PlaceSlot{Place: pl, LanguagesText: strings.Join(pl.Languages, ", "), Problems: placeProblems(tr, i, pl, errs)}
 		for _, d := range weekdays {
-			ds := DaySlot{Day: int(d), Name: d.String()}
+			ds := DaySlot{Day: int(d), Name: tr.Weekday(d)}
 			for _, hs := range pl.Hours {
 				if hs.Day == d {
 					ds.Open, ds.Close = hs.Open, hs.Close
@@ -196,6 +229,7 @@ func (h *Handler) fillForm(p *CardPage, card cards.Card) {
 
 func (h *Handler) renderCard(c *fiber.Ctx, status int, data CardPage) error {
 	p := h.page(c, "StaffTitleCard", "Society", data.SocietyName)
+	data.page = p
 	p.Data = data
 	return h.render(c, status, "staff/card", p)
 }
@@ -321,11 +355,11 @@ func (h *Handler) cardPublish(c *fiber.Ctx) error {
 	_, err = cards.Publish(c.UserContext(), h.store, v, h.actor(u))
 	switch {
 	case errors.Is(err, store.ErrSamePerson):
-		return h.cardRefused(c, society, u, "You saved this draft: a colleague of your Society, or an administrator, must publish it.")
+		return h.cardRefused(c, society, u, "StaffCardRefusedSamePerson")
 	case errors.Is(err, store.ErrNotDraft):
-		return h.cardRefused(c, society, u, "That version is no longer an open draft.")
+		return h.cardRefused(c, society, u, "StaffCardRefusedNotDraft")
 	case errors.Is(err, store.ErrExample):
-		return h.cardRefused(c, society, u, "This draft is an example: it can never be published. Save your Society's own card to replace it.")
+		return h.cardRefused(c, society, u, "StaffCardRefusedExample")
 	case err != nil:
 		return err
 	}
@@ -333,6 +367,8 @@ func (h *Handler) cardPublish(c *fiber.Ctx) error {
 	return c.Redirect("/staff/cards/"+society+"?published=1", fiber.StatusSeeOther)
 }
 
+// cardRefused shows the card again with why (a message ID) an action
+// was refused.
 func (h *Handler) cardRefused(c *fiber.Ctx, society string, u store.Staff, why string) error {
 	p, err := h.cardPageData(c, society, u, nil, nil)
 	if err != nil {
@@ -356,7 +392,7 @@ func (h *Handler) cardReject(c *fiber.Ctx) error {
 		why = string([]rune(why)[:cards.MaxText])
 	}
 	if err := h.store.RejectCard(c.UserContext(), v.ID, why, h.actor(u)); errors.Is(err, store.ErrNotDraft) {
-		return h.cardRefused(c, society, u, "That version is no longer an open draft.")
+		return h.cardRefused(c, society, u, "StaffCardRefusedNotDraft")
 	} else if err != nil {
 		return err
 	}
@@ -384,7 +420,7 @@ func (h *Handler) cardConfirm(c *fiber.Ctx) error {
 		return err
 	}
 	if _, err := h.store.ConfirmCard(c.UserContext(), society, h.actor(u)); errors.Is(err, store.ErrNotFound) {
-		return h.cardRefused(c, society, u, "There is no published card to confirm yet.")
+		return h.cardRefused(c, society, u, "StaffCardRefusedNothingToConfirm")
 	} else if err != nil {
 		return err
 	}

@@ -74,8 +74,10 @@ func TestStaffPagesInTheAccountsLanguage(t *testing.T) {
 			ana := e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
 			ben := e.Account(t, "ben@drk.example", "de", store.RoleCaseworker)
 			root := e.Account(t, "root@icrc.example", "", store.RoleAdmin)
-			if err := e.Store.SetPageEditor(ctx, ana.Email, true); err != nil {
-				t.Fatal(err)
+			for _, a := range []store.Staff{ana, ben} {
+				if err := e.Store.SetPageEditor(ctx, a.Email, true); err != nil {
+					t.Fatal(err)
+				}
 			}
 			for _, a := range []store.Staff{ana, ben, root} {
 				if err := e.Store.SetLanguage(ctx, a.ID, tt.lang); err != nil {
@@ -139,6 +141,23 @@ func TestStaffPagesInTheAccountsLanguage(t *testing.T) {
 			if !strings.Contains(entry.Body, `<dd dir="auto">DRK-2026-0042</dd>`) {
 				t.Error("gallery entry: the case reference is not shown as typed with dir=auto")
 			}
+			card := a.Get("/staff/cards/de")
+			check("card", card)
+			badCard := cardFields(sitetest.CSRF(t, card))
+			badCard.Set("phone_1_number", "call us")
+			badCard.Set("phone_1_voice", "yes")
+			badCard.Set("place_0_close_3", "08:00")
+			saved := a.Do("POST", "/staff/cards/de", badCard)
+			check("card with errors", saved)
+			msgs := staffCatalog(t, tt.lang)
+			if body := text(saved.Body); saved.Status != http.StatusUnprocessableEntity || !strings.Contains(body, msgs["StaffCardErrPhone"]) ||
+				!strings.Contains(body, msgs["StaffCardErrCloseAfterOpen"]) || !strings.Contains(body, `value="call us"`) || strings.Contains(body, "Wednesday") {
+				t.Errorf("card with errors: %d; the problems are not in the account's language, the weekdays are in English, or what was typed is lost", saved.Status)
+			}
+			if res := a.Do("POST", "/staff/cards/de", cardFields(sitetest.CSRF(t, card))); res.Status != http.StatusSeeOther {
+				t.Fatalf("card: save %d", res.Status)
+			}
+			check("card with a draft", a.Get("/staff/cards/de"))
 			check("profile", a.Get("/staff/profile"))
 			check("password", a.Get("/staff/password"))
 			check("second factor", a.Get("/staff/totp"))
@@ -146,6 +165,14 @@ func TestStaffPagesInTheAccountsLanguage(t *testing.T) {
 			b := e.Browser(t)
 			b.Login(ben.Email, sitetest.Password)
 			check("gallery entry, the approver's", b.Get("/staff/gallery/"+ref))
+			toPublish := b.Get("/staff/cards/de")
+			check("card, the publisher's", toPublish)
+			if m := regexp.MustCompile(`action="(/staff/cards/de/\d+/publish)"`).FindStringSubmatch(toPublish.Body); m == nil {
+				t.Error("card: the colleague is not offered to publish")
+			} else if res := b.Do("POST", m[1], url.Values{"_csrf": {sitetest.CSRF(t, toPublish)}}); res.Status != http.StatusSeeOther {
+				t.Errorf("card: publish %d", res.Status)
+			}
+			check("card, published", b.Get("/staff/cards/de"))
 
 			admin := e.Browser(t)
 			admin.Login(root.Email, sitetest.Password)
