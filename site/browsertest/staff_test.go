@@ -101,6 +101,9 @@ func TestJourneyNetworkAdmin(t *testing.T) {
 	if qrWidth == 0 {
 		t.Error("the QR code did not load")
 	}
+	cw.shootAnyway = true // the set-up and the recovery codes, as a phone shows them
+	cw.fitsWidth()
+	cw.Shot("totp-setup")
 	secret := strings.ReplaceAll(cw.Text("#totp-secret"), " ", "")
 	cw.Type("#code", e.TOTPCodeFor(t, newcomer, secret))
 	cw.Follow("form.card button[type=submit]")
@@ -109,6 +112,9 @@ func TestJourneyNetworkAdmin(t *testing.T) {
 	if codes != store.RecoveryCodes {
 		t.Fatalf("%d recovery codes shown: %s", codes, cw.Text("main"))
 	}
+	cw.fitsWidth()
+	cw.Shot("recovery-codes")
+	cw.shootAnyway = false
 	cw.Follow("main a.button")
 	cw.Follow("header form button[type=submit]") // sign out
 	cw.loginWithCode(newcomer, func() string { return e.TOTPCodeFor(t, newcomer, secret) })
