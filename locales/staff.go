@@ -157,3 +157,13 @@ func (c *Catalog) checkStaff() []error {
 	}
 	return errs
 }
+
+// StaffTranslator is the translator of a back-office language, by URL
+// code, or English's when the back office does not speak it: the rule of
+// the back office's pages, for the e-mails it sends to staff.
+func (c *Catalog) StaffTranslator(code string) *Translator {
+	if l, ok := c.StaffLanguage(code); ok {
+		return c.Translator(l.Code)
+	}
+	return c.Translator(c.staffLangs[0].Code)
+}

@@ -329,8 +329,8 @@ func serve(log *slog.Logger) error {
 		}
 		base := strings.TrimSuffix(cfg.BaseURL, "/")
 		handlers := map[string]store.OutboxHandler{
-			store.TopicEnquiryNotify: contact.NotifyHandler(data, deps.Store, mailer, base, log),
-			store.TopicCardStale:     cards.ReminderHandler(deps.Store, mailer, data.InboxName, base, log),
+			store.TopicEnquiryNotify: contact.NotifyHandler(data, cat, deps.Store, mailer, base, log),
+			store.TopicCardStale:     cards.ReminderHandler(cat, deps.Store, mailer, data.InboxName, base, log),
 			store.TopicStaffInvite:   staff.InviteHandler(cat, deps.Keys, mailer, base, log),
 		}
 		if deps.Search != nil {

@@ -5,23 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/notify"
 	"github.com/familylinks/familylinks/site/store"
 )
 
 // ReminderHandler sends the reminders RemindStaleCards queues: one e-mail
-// to each enabled page editor of the Society, saying when the card was
-// last confirmed and where to check it. The mail holds no personal data:
-// a Society's name, a date and a link. societyName names a Society by its
-// code; baseURL is the site's public origin.
-func ReminderHandler(st *store.Store, mailer notify.Mailer, societyName func(string) string, baseURL string, log *slog.Logger) store.OutboxHandler {
+// to each enabled page editor of the Society, in the language of that
+// editor's back office, saying when the card was last confirmed and where
+// to check it. The mail holds no personal data: a Society's name, a date
+// and a link. societyName names a Society by its code; baseURL is the
+// site's public origin.
+func ReminderHandler(cat *locales.Catalog, st *store.Store, mailer notify.Mailer, societyName func(string) string, baseURL string, log *slog.Logger) store.OutboxHandler {
 	return func(ctx context.Context, m store.OutboxMessage) error {
 		var r store.CardReminder
 		if err := json.Unmarshal(m.Payload, &r); err != nil {
 			return fmt.Errorf("cards: reminder: %w", err)
 		}
-		to, err := st.PageEditorEmails(ctx, r.Society)
+		to, err := st.PageEditors(ctx, r.Society)
 		if err != nil {
 			return err
 		}
@@ -29,8 +32,9 @@ func ReminderHandler(st *store.Store, mailer notify.Mailer, societyName func(str
 			log.Warn("cards: a card has not been confirmed for a year and its Society has no page editor to remind", "society", r.Society)
 			return nil
 		}
-		for _, addr := range to {
-			if err := mailer.Send(ctx, ReminderMail(addr, societyName(r.Society), r.Society, r.Confirmed.Format("2 January 2006"), baseURL)); err != nil {
+		for _, ed := range to {
+			tr := cat.StaffTranslator(ed.Language)
+			if err := mailer.Send(ctx, ReminderMail(tr, ed.Email, societyName(r.Society), r.Society, r.Confirmed, baseURL)); err != nil {
 				return err
 			}
 		}
@@ -38,14 +42,13 @@ func ReminderHandler(st *store.Store, mailer notify.Mailer, societyName func(str
 	}
 }
 
-// ReminderMail asks a page editor to check the Society's card.
-func ReminderMail(to, society, code, confirmed, baseURL string) notify.Message {
+// ReminderMail asks a page editor to check the Society's card, in tr's
+// language.
+func ReminderMail(tr *locales.Translator, to, society, code string, confirmed time.Time, baseURL string) notify.Message {
 	return notify.Message{
 		To:      to,
-		Subject: "Family Links: please check the contact card of " + society,
-		Body: "The family-links contact card of " + society + " on Family Links was last confirmed on " + confirmed + ".\n" +
-			"Its public page now tells visitors that the details may have changed.\n\n" +
-			"Please check it: " + baseURL + "/staff/cards/" + code + "\n" +
-			"If everything is still correct, press \"Still correct\". If something changed, save a new draft for a colleague to publish.\n",
+		Subject: tr.T("StaffReminderMailSubject", "Society", society),
+		Body: tr.T("StaffReminderMailBody", "Society", society, "Date", tr.Date(confirmed),
+			"Link", baseURL+"/staff/cards/"+code, "Button", tr.T("StaffCardStillCorrect")),
 	}
 }

@@ -3,10 +3,13 @@ package contact
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/familylinks/familylinks/content"
+	"github.com/familylinks/familylinks/locales"
 	"github.com/familylinks/familylinks/site/notify"
 	"github.com/familylinks/familylinks/site/store"
 )
@@ -15,7 +18,10 @@ import (
 // e-mails the inbox's notification address the reference and a link to the
 // back office, and nothing personal. An inbox without an address is
 // logged and skipped: the enquiry waits in the back office all the same.
-func NotifyHandler(data *content.Data, st *store.Store, mailer notify.Mailer, baseURL string, log *slog.Logger) store.OutboxHandler {
+// The mail speaks the back-office language of the enabled account with
+// that address, if there is one; a shared address is written to in
+// English.
+func NotifyHandler(data *content.Data, cat *locales.Catalog, st *store.Store, mailer notify.Mailer, baseURL string, log *slog.Logger) store.OutboxHandler {
 	return func(ctx context.Context, m store.OutboxMessage) error {
 		var n store.EnquiryNotice
 		if err := json.Unmarshal(m.Payload, &n); err != nil {
@@ -30,18 +36,24 @@ func NotifyHandler(data *content.Data, st *store.Store, mailer notify.Mailer, ba
 				"inbox", n.Inbox, "reference", n.Reference)
 			return nil
 		}
-		return mailer.Send(ctx, NoticeMail(data.InboxName(n.Inbox), *in.NotificationEmail, n.Reference, baseURL))
+		to := *in.NotificationEmail
+		lang := "en"
+		switch u, err := st.StaffByEmail(ctx, strings.ToLower(to)); {
+		case err == nil && u.DisabledAt == nil:
+			lang = u.Language
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		return mailer.Send(ctx, NoticeMail(cat.StaffTranslator(lang), data.InboxName(n.Inbox), to, n.Reference, baseURL))
 	}
 }
 
-// NoticeMail is the notification of an enquiry: its reference and a link.
-func NoticeMail(inboxName, to, ref, baseURL string) notify.Message {
+// NoticeMail is the notification of an enquiry, in tr's language: its
+// reference and a link.
+func NoticeMail(tr *locales.Translator, inboxName, to, ref, baseURL string) notify.Message {
 	return notify.Message{
 		To:      to,
-		Subject: "Family Links: enquiry " + ref,
-		Body: "An enquiry is waiting in the inbox of " + inboxName + ".\n\n" +
-			"Reference: " + ref + "\n" +
-			"Open it in the back office: " + baseURL + "/staff/enquiries/" + ref + "\n\n" +
-			"This e-mail holds no personal data on purpose. Sign in to read the enquiry.\n",
+		Subject: tr.T("StaffNoticeMailSubject", "Ref", ref),
+		Body:    tr.T("StaffNoticeMailBody", "Inbox", inboxName, "Ref", ref, "Link", baseURL+"/staff/enquiries/"+ref),
 	}
 }

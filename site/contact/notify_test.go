@@ -45,7 +45,7 @@ func TestNotificationMail(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &store.Worker{Store: e.Store, Log: log, Backoff: func(int) time.Duration { return 10 * time.Millisecond },
 		Handlers: map[string]store.OutboxHandler{
-			store.TopicEnquiryNotify: contact.NotifyHandler(e.Data, e.Store, mailer, sitetest.BaseURL, log),
+			store.TopicEnquiryNotify: contact.NotifyHandler(e.Data, e.Catalog, e.Store, mailer, sitetest.BaseURL, log),
 		}}
 	if _, err := w.RunOnce(ctx); err != nil {
 		t.Fatal(err)
@@ -87,5 +87,84 @@ func TestNotificationMail(t *testing.T) {
 	rows, _ = e.Store.OutboxRows(ctx)
 	if rows[0].DoneAt == nil || rows[0].Attempts != 2 {
 		t.Errorf("outbox row: %+v", rows[0])
+	}
+}
+
+type recordingMailer struct{ sent []notify.Message }
+
+func (m *recordingMailer) Send(_ context.Context, msg notify.Message) error {
+	m.sent = append(m.sent, msg)
+	return nil
+}
+
+// TestNotificationMailLanguage: when the notification address is that of
+// an enabled account whose back office is in Arabic, the notice comes in
+// Arabic, still with only the reference and the link; once that account
+// is disabled, or for an address that is no account's, it comes in English.
+func TestNotificationMailLanguage(t *testing.T) {
+	e := sitetest.New(t)
+	ctx := context.Background()
+	ana := e.Account(t, "ana@drk.example", "de", store.RoleCaseworker)
+	e.Account(t, "ben@drk.example", "de", store.RoleCaseworker) // keeps the inbox open once Ana's account is disabled
+	admin := e.Account(t, "root@icrc.example", "", store.RoleAdmin)
+	if err := e.Store.SetLanguage(ctx, ana.ID, "ar"); err != nil {
+		t.Fatal(err)
+	}
+	mailer := &recordingMailer{}
+	w := &store.Worker{Store: e.Store, Log: slog.New(slog.DiscardHandler), Handlers: map[string]store.OutboxHandler{
+		store.TopicEnquiryNotify: contact.NotifyHandler(e.Data, e.Catalog, e.Store, mailer, sitetest.BaseURL, slog.New(slog.DiscardHandler)),
+	}}
+	send := func(address string) (notify.Message, string) {
+		t.Helper()
+		if err := e.Store.SetInbox(ctx, "de", address, false, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		b := e.Browser(t)
+		if res := submit(t, b, "en", valid("de")); res.Status != 303 {
+			t.Fatalf("submit: %d", res.Status)
+		}
+		ref := b.Cookies["__Host-fl_sent"]
+		if ref == "" {
+			ref = b.Cookies["fl_sent"]
+		}
+		before := len(mailer.sent)
+		if _, err := w.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(mailer.sent) != before+1 {
+			t.Fatalf("%d notices sent, want 1", len(mailer.sent)-before)
+		}
+		return mailer.sent[len(mailer.sent)-1], ref
+	}
+	for _, tt := range []struct {
+		name, address, lang string
+		disable             bool
+	}{
+		{"an Arabic speaker's own address", "Ana@drk.example", "ar", false},
+		{"an address that is no account's", "suchdienst@drk.example", "en", false},
+		{"a disabled account's address", "ana@drk.example", "en", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.disable {
+				if err := e.Store.DisableStaff(ctx, ana.Email); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, ref := send(tt.address)
+			tr := e.Catalog.Translator(tt.lang)
+			if ref == "" || m.Subject != tr.T("StaffNoticeMailSubject", "Ref", ref) || m.Body != tr.T("StaffNoticeMailBody", "Inbox", e.Data.InboxName("de"), "Ref", ref, "Link", sitetest.BaseURL+"/staff/enquiries/"+ref) {
+				t.Errorf("not the %s notice: %q\n%s", tt.lang, m.Subject, m.Body)
+			}
+			if (tt.lang == "ar") != strings.Contains(m.Body, "لا تحتوي هذه الرسالة عمدًا على أي بيانات شخصية") {
+				t.Errorf("Arabic when it should not be, or not when it should: %s", m.Body)
+			}
+			for _, v := range valid("de") {
+				for _, s := range v {
+					if len(s) > 3 && s != "conflict" && s != "mother" && s != "yes" && s != "son" && strings.Contains(m.Subject+m.Body, s) {
+						t.Errorf("the mail carries personal data: %q", s)
+					}
+				}
+			}
+		})
 	}
 }

@@ -277,7 +277,8 @@ func (m *recordingMailer) Send(_ context.Context, msg notify.Message) error {
 // TestStaleCardNoticeAndReminder: a card nobody has confirmed for a year
 // says so on its public page, in the page's language, and the Society's
 // page editors (not its other caseworkers) get one reminder with no
-// personal data; "still correct" takes the notice away.
+// personal data, each in the language of their back office (an Arabic
+// speaker's in Arabic); "still correct" takes the notice away.
 func TestStaleCardNoticeAndReminder(t *testing.T) {
 	e := sitetest.New(t)
 	ctx := context.Background()
@@ -288,6 +289,9 @@ func TestStaleCardNoticeAndReminder(t *testing.T) {
 		if err := e.Store.SetPageEditor(ctx, m, true); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := e.Store.SetLanguage(ctx, ben.ID, "ar"); err != nil {
+		t.Fatal(err)
 	}
 	v, err := e.Store.SaveCardDraft(ctx, "de", json.RawMessage(`{"emails":["suchdienst@drk.example"]}`), nil, store.CardActor{StaffID: ana.ID, Email: ana.Email})
 	if err != nil {
@@ -332,7 +336,7 @@ func TestStaleCardNoticeAndReminder(t *testing.T) {
 	}
 	mailer := &recordingMailer{}
 	w := &store.Worker{Store: e.Store, Handlers: map[string]store.OutboxHandler{
-		store.TopicCardStale: cards.ReminderHandler(e.Store, mailer, e.Data.InboxName, sitetest.BaseURL, slog.New(slog.DiscardHandler)),
+		store.TopicCardStale: cards.ReminderHandler(e.Catalog, e.Store, mailer, e.Data.InboxName, sitetest.BaseURL, slog.New(slog.DiscardHandler)),
 	}}
 	if n, err := w.RunOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("worker: %d, %v", n, err)
@@ -340,10 +344,22 @@ func TestStaleCardNoticeAndReminder(t *testing.T) {
 	if len(mailer.sent) != 2 || mailer.sent[0].To != ana.Email || mailer.sent[1].To != ben.Email {
 		t.Fatalf("reminders went to %+v, want the two page editors", mailer.sent)
 	}
-	m := mailer.sent[0]
-	if !strings.Contains(m.Body, "German Red Cross") || !strings.Contains(m.Body, "2 November 2025") || !strings.Contains(m.Body, sitetest.BaseURL+"/staff/cards/de") ||
-		strings.Contains(m.Body, "suchdienst@") || strings.Contains(m.Body, ben.Email) {
-		t.Errorf("reminder: %q", m.Body)
+	confirmed := time.Date(2025, 11, 2, 0, 0, 0, 0, time.UTC)
+	for i, lang := range []string{"en", "ar"} { // Ana's back office is in English, Ben's in Arabic
+		m, tr := mailer.sent[i], e.Catalog.Translator(lang)
+		if !strings.Contains(m.Body, "German Red Cross") || !strings.Contains(m.Body, tr.Date(confirmed)) || !strings.Contains(m.Body, sitetest.BaseURL+"/staff/cards/de") ||
+			strings.Contains(m.Body, "suchdienst@") || strings.Contains(m.Body, ana.Email) || strings.Contains(m.Body, ben.Email) {
+			t.Errorf("reminder to %s: %q", m.To, m.Body)
+		}
+		if want := tr.T("StaffReminderMailSubject", "Society", "German Red Cross"); m.Subject != want {
+			t.Errorf("reminder to %s: subject %q, want %q", m.To, m.Subject, want)
+		}
+		if !strings.Contains(m.Body, tr.T("StaffCardStillCorrect")) {
+			t.Errorf("reminder to %s does not name the button as the card page does: %q", m.To, m.Body)
+		}
+	}
+	if ar := mailer.sent[1]; !strings.Contains(ar.Subject, "يُرجى مراجعة بطاقة الاتصال") || strings.Contains(ar.Body, "Please check") {
+		t.Errorf("the reminder to an Arabic-speaking page editor is not in Arabic: %q %q", ar.Subject, ar.Body)
 	}
 	if _, err := e.Store.ConfirmCard(ctx, "de", store.CardActor{StaffID: ana.ID, Email: ana.Email}); err != nil {
 		t.Fatal(err)

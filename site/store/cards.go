@@ -299,12 +299,19 @@ func (s *Store) RemindStaleCards(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// PageEditorEmails lists the addresses of a Society's enabled page editors.
-func (s *Store) PageEditorEmails(ctx context.Context, society string) ([]string, error) {
+// Recipient is an account an e-mail goes to, with the language of its
+// back office (a URL code), which its e-mails speak too.
+type Recipient struct {
+	Email    string `db:"email"`
+	Language string `db:"language"`
+}
+
+// PageEditors lists a Society's enabled page editors, by address.
+func (s *Store) PageEditors(ctx context.Context, society string) ([]Recipient, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	rows, _ := s.pool.Query(ctx, `SELECT email FROM staff WHERE society = $1 AND page_editor AND disabled_at IS NULL ORDER BY email`, society)
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	rows, _ := s.pool.Query(ctx, `SELECT email, language FROM staff WHERE society = $1 AND page_editor AND disabled_at IS NULL ORDER BY email`, society)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[Recipient])
 	if err != nil {
 		return nil, fmt.Errorf("store: page editors: %w", err)
 	}
