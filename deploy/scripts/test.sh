@@ -29,6 +29,6 @@ if [ "$race" -ne 0 ] || [ "$walked" -ne 0 ]; then
 fi
 
 set -e
-$GO test -count=1 -run '^$' -fuzz FuzzContactForm -fuzztime 15s ./site/contact/
-$GO test -count=1 -run '^$' -fuzz FuzzGalleryQuery -fuzztime 10s ./site/gallery/
-$GO test -count=1 -run '^$' -fuzz FuzzProcess -fuzztime 10s ./site/photo/
+$GO test -count=1 -run '^$' -fuzz FuzzContactForm -fuzztime 15s -fuzzminimizetime 2s ./site/contact/
+$GO test -count=1 -run '^$' -fuzz FuzzGalleryQuery -fuzztime 10s -fuzzminimizetime 2s ./site/gallery/
+$GO test -count=1 -run '^$' -fuzz FuzzProcess -fuzztime 10s -fuzzminimizetime 2s ./site/photo/
