@@ -2,11 +2,12 @@
 # The tests of `make test`, run inside `familylinks testenv`, which sets the
 # throw-away engines' addresses.
 #
-# Every package runs under the race detector except the two whose tests
-# walk the whole site: route by route and payload by payload (./site) and
-# through Chromium (./site/browsertest). Their requests go through the
-# same handlers that the features' own tests run under -race, the detector
-# made the two 5 to 6 times slower, and the browser journeys spend most of
+# Every package runs under the race detector except the three whose tests
+# walk the whole site: route by route and payload by payload (./site),
+# through Chromium (./site/browsertest), and every country page in every
+# language (./site/countries). Their requests go through the same handlers
+# that the features' own tests run under -race, the detector made them 5
+# to 6 times slower, and the browser journeys spend most of
 # their time waiting for pages, not computing. So they run without it, at
 # the same time as the rest, which runs at a lower priority (nice): the
 # browser's turns come first, and the raced tests use the time it waits.
@@ -14,8 +15,8 @@
 set -uo pipefail
 GO=${GO:-go}
 module=$($GO list -m)
-walks=("$module/site" "$module/site/browsertest")
-mapfile -t raced < <($GO list ./... | grep -v -x -F -e "${walks[0]}" -e "${walks[1]}")
+walks=("$module/site" "$module/site/browsertest" "$module/site/countries")
+mapfile -t raced < <($GO list ./... | grep -v -x -F -e "${walks[0]}" -e "${walks[1]}" -e "${walks[2]}")
 
 $GO test -count=1 -timeout 30m "${walks[@]}" &
 walking=$!
