@@ -433,12 +433,8 @@ func InviteHandler(cat *locales.Catalog, keys *crypt.Keyring, mailer notify.Mail
 			log.Error("staff: an invitation's link cannot be opened; invite again", "invitation", im.Invitation, "err", err)
 			return nil
 		}
-		l, ok := cat.StaffLanguage(im.Language)
-		if !ok {
-			l = cat.StaffLanguages()[0]
-		}
-		link := baseURL + "/staff/invite/" + string(tok) + "?lang=" + l.Code
-		tr := cat.Translator(l.Code)
+		tr := cat.StaffTranslator(im.Language)
+		link := baseURL + "/staff/invite/" + string(tok) + "?lang=" + tr.Language().Code
 		return mailer.Send(ctx, notify.Message{To: im.Email, Subject: tr.T("StaffInviteMailSubject"), Body: tr.T("StaffInviteMailBody", "Link", link)})
 	}
 }

@@ -386,6 +386,22 @@ func (h *Handler) countAttempt(c *fiber.Ctx, acctKey, ipKey string, throttled st
 	return true, nil
 }
 
+// attemptRight forgets a counted attempt that was right: the account
+// starts afresh, and the address gets its attempt back (only failures
+// count against an office's shared address).
+func (h *Handler) attemptRight(c *fiber.Ctx, acctKey, ipKey string) error {
+	if err := h.store.ResetHits(c.UserContext(), acctKey); err != nil {
+		return err
+	}
+	return h.store.Unhit(c.UserContext(), ipKey)
+}
+
+// attemptKeys are the rate-limit keys of a sign-in attempt for an address
+// typed or an account's: the account's and the client address's.
+func attemptKeys(c *fiber.Ctx, email string) (acctKey, ipKey string) {
+	return "login:email:" + email, "login:ip:" + web.ClientKey(c)
+}
+
 // login signs an account in, in steps: count the attempt, check the
 // password, then passwordVerified. The attempt is counted, per account and
 // per client address, before the password is checked, so that guesses sent
@@ -395,8 +411,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	email := strings.ToLower(strings.TrimSpace(utils.CopyString(c.FormValue("email"))))
 	password := c.FormValue("password")
 	ip := h.clientIP(c)
-	ipKey := "login:ip:" + web.ClientKey(c)
-	acctKey := "login:email:" + email
+	acctKey, ipKey := attemptKeys(c, email)
 	p := h.loginPage(c, email)
 
 	if throttled, err := h.countAttempt(c, acctKey, ipKey, store.AuditEntry{Actor: email, Action: "login.throttled", IP: ip}); err != nil {
@@ -443,13 +458,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 		p.Error = msgLoginWrong
 		return h.render(c, fiber.StatusUnauthorized, "staff/login", p)
 	}
-	// A right password: the account starts afresh, and the address gets
-	// its attempt back (only failures count against an office's shared
-	// address).
-	if err := h.store.ResetHits(ctx, acctKey); err != nil {
-		return err
-	}
-	if err := h.store.Unhit(ctx, ipKey); err != nil {
+	if err := h.attemptRight(c, acctKey, ipKey); err != nil {
 		return err
 	}
 	return h.passwordVerified(c, st)
@@ -594,12 +603,14 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 	return c.Redirect("/staff/", fiber.StatusSeeOther)
 }
 
+var vocabularies = vocab.All()
+
 // Word names a code of one of the vocabularies (content/vocab: "genders",
 // "age groups", "relationships", "circumstances", "services") in the
 // page's language, by the public catalogue's message; an unknown code is
 // shown as it is.
 func (p Page) Word(list, code string) string {
-	if msg, ok := vocab.All()[list].Message(code); ok {
+	if msg, ok := vocabularies[list].Message(code); ok {
 		return p.Tr.T(msg)
 	}
 	return code

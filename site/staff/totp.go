@@ -23,7 +23,6 @@ import (
 
 	"github.com/familylinks/familylinks/site/crypt"
 	"github.com/familylinks/familylinks/site/store"
-	"github.com/familylinks/familylinks/site/web"
 )
 
 // The second factor is TOTP (RFC 6238) as every authenticator app reads
@@ -188,7 +187,7 @@ func (h *Handler) code(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusUnauthorized, "staff/login", lp)
 	}
 	ip := h.clientIP(c)
-	ipKey, acctKey := "login:ip:"+web.ClientKey(c), "login:email:"+st.Email
+	acctKey, ipKey := attemptKeys(c, st.Email)
 	if throttled, err := h.countAttempt(c, acctKey, ipKey, store.AuditEntry{StaffID: &st.ID, Actor: st.Email, Society: st.Society, Action: "login.throttled", IP: ip}); err != nil {
 		return err
 	} else if throttled {
@@ -207,10 +206,7 @@ func (h *Handler) code(c *fiber.Ctx) error {
 		p.Error = msgCodeWrong
 		return h.render(c, fiber.StatusUnauthorized, "staff/login-code", p)
 	}
-	if err := h.store.ResetHits(ctx, acctKey); err != nil {
-		return err
-	}
-	if err := h.store.Unhit(ctx, ipKey); err != nil {
+	if err := h.attemptRight(c, acctKey, ipKey); err != nil {
 		return err
 	}
 	h.clearPending(c)
@@ -308,13 +304,9 @@ func (h *Handler) totpPage(c *fiber.Ctx) error {
 // enrolling returns the secret being enrolled, making one if there is none.
 // Reloading the page shows the same secret until a code confirms it.
 func (h *Handler) enrolling(c *fiber.Ctx, u store.Staff) (string, error) {
-	ctx := c.UserContext()
-	t, err := h.store.TOTPOf(ctx, u.ID)
-	if err == nil && t.EnabledAt == nil {
-		return h.secretOf(t, u.ID)
-	}
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", err
+	secret, err := h.enrollingSecret(c, u)
+	if !errors.Is(err, store.ErrNotFound) {
+		return secret, err
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: u.Email, Period: totpPeriod,
 		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
@@ -322,10 +314,23 @@ func (h *Handler) enrolling(c *fiber.Ctx, u store.Staff) (string, error) {
 		return "", err
 	}
 	kid, sealed := h.keys.SealAt([]byte(key.Secret()), crypt.StaffTOTP(strconv.FormatInt(u.ID, 10)))
-	if err := h.store.BeginTOTP(ctx, u.ID, kid, sealed); err != nil {
+	if err := h.store.BeginTOTP(c.UserContext(), u.ID, kid, sealed); err != nil {
 		return "", err
 	}
 	return key.Secret(), nil
+}
+
+// enrollingSecret opens the secret of a set-up no code has confirmed yet;
+// store.ErrNotFound when there is none (or the second factor is on).
+func (h *Handler) enrollingSecret(c *fiber.Ctx, u store.Staff) (string, error) {
+	t, err := h.store.TOTPOf(c.UserContext(), u.ID)
+	if err == nil && t.EnabledAt != nil {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return h.secretOf(t, u.ID)
 }
 
 func groups(s string) string {
@@ -344,14 +349,10 @@ func groups(s string) string {
 // secret is never shown again.
 func (h *Handler) totpQR(c *fiber.Ctx) error {
 	u, _ := User(c)
-	t, err := h.store.TOTPOf(c.UserContext(), u.ID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && t.EnabledAt != nil) {
+	secret, err := h.enrollingSecret(c, u)
+	if errors.Is(err, store.ErrNotFound) {
 		return fiber.ErrNotFound
 	}
-	if err != nil {
-		return err
-	}
-	secret, err := h.secretOf(t, u.ID)
 	if err != nil {
 		return err
 	}
@@ -380,17 +381,14 @@ func (h *Handler) totpEnable(c *fiber.Ctx) error {
 	if u.TOTPEnabledAt != nil {
 		return c.Redirect("/staff/totp", fiber.StatusSeeOther)
 	}
-	if limited, err := h.countCodeAttempt(c, u); err != nil || limited {
+	acctKey, ipKey := attemptKeys(c, u.Email)
+	if limited, err := h.countCodeAttempt(c, u, acctKey, ipKey); err != nil || limited {
 		return err
 	}
-	t, err := h.store.TOTPOf(ctx, u.ID)
+	secret, err := h.enrollingSecret(c, u)
 	if errors.Is(err, store.ErrNotFound) {
 		return c.Redirect("/staff/totp", fiber.StatusSeeOther)
 	}
-	if err != nil {
-		return err
-	}
-	secret, err := h.secretOf(t, u.ID)
 	if err != nil {
 		return err
 	}
@@ -407,7 +405,7 @@ func (h *Handler) totpEnable(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	if err := h.store.ResetHits(ctx, "login:email:"+u.Email); err != nil {
+	if err := h.attemptRight(c, acctKey, ipKey); err != nil {
 		return err
 	}
 	if err := h.audit(ctx, u, "totp.enrol", h.clientIP(c)); err != nil {
@@ -422,17 +420,14 @@ func (h *Handler) showCodes(c *fiber.Ctx, u store.Staff, codes []string) error {
 	return h.render(c, fiber.StatusOK, "staff/totp", p)
 }
 
-// countCodeAttempt counts a code typed in a session against the sign-in
-// limit of the account: a stolen session is no way round it.
-func (h *Handler) countCodeAttempt(c *fiber.Ctx, u store.Staff) (bool, error) {
-	n, _, err := h.store.Hit(c.UserContext(), "login:email:"+u.Email, LoginWindow)
-	if err != nil {
-		return true, err
+// countCodeAttempt counts a code typed in a session like a sign-in's
+// (countAttempt): a stolen session is no way round the limits. Past them,
+// it has answered the second-factor page with 429.
+func (h *Handler) countCodeAttempt(c *fiber.Ctx, u store.Staff, acctKey, ipKey string) (bool, error) {
+	throttled, err := h.countAttempt(c, acctKey, ipKey, store.AuditEntry{StaffID: &u.ID, Actor: u.Email, Society: u.Society, Action: "login.throttled", IP: h.clientIP(c)})
+	if err != nil || !throttled {
+		return throttled, err
 	}
-	if n <= MaxFailsPerEmail {
-		return false, nil
-	}
-	c.Set(fiber.HeaderRetryAfter, "900")
 	p := h.page(c, "StaffTitleTOTP")
 	p.Error = msgLoginThrottled
 	p.Data = TOTPPage{Enabled: u.TOTPEnabledAt != nil, Required: u.NeedsTOTP()}
@@ -481,7 +476,8 @@ func (h *Handler) withCurrentCode(c *fiber.Ctx, fn func(u store.Staff) error) er
 	if u.TOTPEnabledAt == nil {
 		return c.Redirect("/staff/totp", fiber.StatusSeeOther)
 	}
-	if limited, err := h.countCodeAttempt(c, u); err != nil || limited {
+	acctKey, ipKey := attemptKeys(c, u.Email)
+	if limited, err := h.countCodeAttempt(c, u, acctKey, ipKey); err != nil || limited {
 		return err
 	}
 	method, _, err := h.checkSecondFactor(c, u, utils.CopyString(c.FormValue("code")))
@@ -489,6 +485,9 @@ func (h *Handler) withCurrentCode(c *fiber.Ctx, fn func(u store.Staff) error) er
 		return err
 	}
 	if method == "" {
+		if err := h.audit(c.UserContext(), u, "totp.code_failed", h.clientIP(c)); err != nil {
+			return err
+		}
 		n, err := h.store.RecoveryCodesLeft(c.UserContext(), u.ID)
 		if err != nil {
 			return err
@@ -498,7 +497,7 @@ func (h *Handler) withCurrentCode(c *fiber.Ctx, fn func(u store.Staff) error) er
 		p.Data = TOTPPage{Enabled: true, Required: u.NeedsTOTP(), Left: n}
 		return h.render(c, fiber.StatusUnprocessableEntity, "staff/totp", p)
 	}
-	if err := h.store.ResetHits(c.UserContext(), "login:email:"+u.Email); err != nil {
+	if err := h.attemptRight(c, acctKey, ipKey); err != nil {
 		return err
 	}
 	return fn(u)

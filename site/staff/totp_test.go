@@ -84,6 +84,10 @@ func TestSecondFactor(t *testing.T) {
 	if strings.Contains(b.Get("/staff/totp").Body, codes[0][1]) {
 		t.Error("the recovery codes are shown a second time")
 	}
+	// A wrong code on the page itself changes nothing and is recorded.
+	if res := post(t, b, "/staff/totp", "/staff/totp/recovery", url.Values{"code": {"000000"}}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("new recovery codes after a wrong code: %d, want 422", res.Status)
+	}
 	b.Do("POST", "/staff/logout", url.Values{"_csrf": {sitetest.CSRF(t, b.Get("/staff/"))}})
 
 	// A right password now leads to the code form and to no session.
@@ -153,7 +157,7 @@ func TestSecondFactor(t *testing.T) {
 	}
 
 	got := actions(t, e.Store)
-	for _, want := range []string{"totp.enrol:" + ana.Email, "login.code_failed:" + ana.Email, "totp.recovery_used:" + ana.Email, "login.throttled:" + ana.Email} {
+	for _, want := range []string{"totp.enrol:" + ana.Email, "totp.code_failed:" + ana.Email, "login.code_failed:" + ana.Email, "totp.recovery_used:" + ana.Email, "login.throttled:" + ana.Email} {
 		if !slices.Contains(got, want) {
 			t.Errorf("audit log lacks %s: %v", want, got)
 		}
