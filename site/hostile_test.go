@@ -763,8 +763,8 @@ func (h *hostile) fail(t *testing.T, cl *hostileClient, format string, args ...a
 }
 
 // primeLogin brings the client's failed sign-ins to four short of the
-// limit: only the first four hostile sign-ins spend an argon2 hash (a
-// second or more each under -race); the rest stop at the throttle, which
+// limit: only the first four hostile sign-ins spend an argon2 hash; the
+// rest stop at the throttle, which
 // still reads the hostile address against the counters and shows it back.
 // The counters are the store's own, under its keyed names.
 func (h *hostile) primeLogin(t *testing.T, cl *hostileClient) {

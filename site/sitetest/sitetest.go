@@ -172,15 +172,10 @@ func NewWith(t testing.TB, cfg site.Config, sc ...*search.Client) *Env {
 	return &Env{App: app, Store: st, Keys: keys, Data: data, Catalog: cat, KeySpec: spec, CSRFKey: csrfKey, Cards: deps.Cards}
 }
 
-// passwordHash is Password's argon2id hash, made once per test binary:
-// every test account shares it (a sign-in still checks it), and under the
-// race detector each hash costs about a second.
-var passwordHash = sync.OnceValues(func() (string, error) { return staff.HashPassword(Password) })
-
 // Account creates a staff account with Password.
 func (e *Env) Account(t testing.TB, email, society, role string) store.Staff {
 	t.Helper()
-	hash, err := passwordHash()
+	hash, err := staff.HashPassword(Password)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -22,6 +24,14 @@ const (
 	argonTime    = 2
 	argonThreads = 1
 	argonKeyLen  = 32
+	// Test binaries hash at argon2id's lowest cost (64 KiB, 1 pass): under
+	// the race detector one hash at OWASP's cost takes 0.4 s of CPU, and
+	// the tests sign in hundreds of times. A hash keeps its own parameters,
+	// so either kind verifies in either binary; the site's binary, which
+	// is never a test binary, makes only OWASP-cost hashes
+	// (TestHashCost checks both).
+	testMemory = 64
+	testTime   = 1
 	// MinPassword is the shortest password accepted, MaxPassword the
 	// longest.
 	MinPassword = 12
@@ -59,6 +69,16 @@ const (
 
 var hashSlots = make(chan struct{}, MaxHashes)
 
+// newHashCost is the memory (KiB) and passes of a new hash.
+func newHashCost() (memory, passes uint32) { return hashCost(testing.Testing()) }
+
+func hashCost(inTest bool) (memory, passes uint32) {
+	if inTest {
+		return testMemory, testTime
+	}
+	return argonMemory, argonTime
+}
+
 // ErrBusy is returned when MaxHashes password checks are already running
 // and none finished within HashWait: the visitor sees the localized
 // "try again in a few minutes" page with a 503 and Retry-After.
@@ -87,13 +107,12 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key, err := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	memory, passes := newHashCost()
+	key, err := idKey([]byte(password), salt, passes, memory, argonThreads, argonKeyLen)
 	if err != nil {
 		return "", err
 	}
-	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return phc(salt, key, memory, passes), nil
 }
 
 // VerifyPassword reports whether password matches a PHC argon2id hash,
@@ -146,4 +165,21 @@ func token() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// dummyHash is the hash of a random password that a sign-in with an
+// unknown address checks, so that it spends the same time as one with a
+// known address: made once, at first use, at the cost of every new hash.
+var dummyHash = sync.OnceValue(func() string {
+	salt := make([]byte, 16)
+	_, _ = rand.Read(salt)
+	memory, passes := newHashCost()
+	return phc(salt, argon2.IDKey([]byte(GeneratePassword()), salt, passes, memory, argonThreads, argonKeyLen), memory, passes)
+})
+
+// phc writes an argon2id hash as a PHC string.
+func phc(salt, key []byte, memory, passes uint32) string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memory, passes, argonThreads,
+		b64.EncodeToString(salt), b64.EncodeToString(key))
 }

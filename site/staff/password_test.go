@@ -2,6 +2,7 @@ package staff
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -79,5 +80,28 @@ func TestHashWithHugeParameters(t *testing.T) {
 	huge := "$argon2id$v=19$m=4194304,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2rV5l9x8m3yqVdV5n1y8r9QkX1wq0pZ0m1Jt3QyVf5c"
 	if ok, err := VerifyPassword(huge, "anything at all"); ok || err == nil {
 		t.Fatalf("a 4 GiB argon2 hash was verified: %v %v", ok, err)
+	}
+}
+
+// TestHashCost: the site's binary hashes at OWASP's cost; only a test
+// binary hashes cheaply, and a hash made at OWASP's cost (the kind every
+// account has) still verifies in it.
+func TestHashCost(t *testing.T) {
+	if m, p := hashCost(false); m != 19*1024 || p != 2 {
+		t.Errorf("the site's binary hashes with m=%d KiB, t=%d: want OWASP's 19 MiB and 2 passes", m, p)
+	}
+	h, err := HashPassword("correct horse battery staple")
+	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Errorf("a test binary's hash: %q %v", h, err)
+	}
+	const owasp = "$argon2id$v=19$m=19456,t=2,p=1$ZmFtaWx5bGlua3Mtc2FsdA$YT4eIDiZEFp+vHE/gGPSvWDThdaWDDrJ6vXiY1TcILg"
+	if ok, err := VerifyPassword(owasp, "correct horse battery staple"); !ok || err != nil {
+		t.Errorf("an OWASP-cost hash of the right password: %v %v", ok, err)
+	}
+	if ok, _ := VerifyPassword(owasp, "correct horse battery stapler"); ok {
+		t.Error("an OWASP-cost hash verified a wrong password")
+	}
+	if !strings.HasPrefix(dummyHash(), "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Errorf("the unknown address's hash %q is not at the cost of a new hash", dummyHash())
 	}
 }

@@ -434,7 +434,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 		ok = ok && st.DisabledAt == nil
 	} else {
 		// Spend the same time on an unknown address as on a known one.
-		if _, err := VerifyPassword(dummyHash, password); errors.Is(err, ErrBusy) {
+		if _, err := VerifyPassword(dummyHash(), password); errors.Is(err, ErrBusy) {
 			return err
 		}
 	}
@@ -529,10 +529,6 @@ func (h *Handler) dashboard(c *fiber.Ctx) error {
 func (h *Handler) audit(ctx context.Context, u store.Staff, action string, ip *netip.Addr) error {
 	return h.store.Audit(ctx, store.AuditEntry{StaffID: &u.ID, Actor: u.Email, Society: u.Society, Action: action, IP: ip})
 }
-
-// dummyHash is a valid argon2id hash of a random password, used to spend
-// equal time on unknown addresses.
-const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2rV5l9x8m3yqVdV5n1y8r9QkX1wq0pZ0m1Jt3QyVf5c"
 
 func (h *Handler) passwordForm(c *fiber.Ctx) error {
 	p := h.page(c, "StaffTitlePassword")

@@ -183,7 +183,7 @@ func TestCSRF(t *testing.T) {
 
 func TestPasswordHash(t *testing.T) {
 	h, err := staff.HashPassword(sitetest.Password)
-	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+	if err != nil || !strings.HasPrefix(h, "$argon2id$v=19$") {
 		t.Fatalf("hash %q %v", h, err)
 	}
 	if ok, err := staff.VerifyPassword(h, sitetest.Password); !ok || err != nil {
