@@ -46,6 +46,15 @@ func Main(o Options, run func(context.Context, *Bench) (int, error)) {
 	os.Exit(code)
 }
 
+// Usage ends the program with status 2 and msg unless ok: a flag out of
+// range, found before anything starts.
+func Usage(ok bool, name, msg string) {
+	if !ok {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", name, msg)
+		os.Exit(2)
+	}
+}
+
 // bin is every bench's -bin flag: the site binary.
 var bin = flag.String("bin", "var/bin/familylinks", "the site binary")
 

@@ -66,23 +66,14 @@ var (
 
 func main() {
 	flag.Parse()
-	if *workers < 1 || *duration <= 0 || !slices.Contains([]string{"kill", "term", "stop"}, *meiliSignal) {
-		fmt.Fprintln(os.Stderr, "chaos: need -workers >= 1, -duration > 0, -meili-signal kill|term|stop")
-		os.Exit(2)
-	}
+	benchkit.Usage(*workers >= 1 && *duration > 0 && slices.Contains([]string{"kill", "term", "stop"}, *meiliSignal), "chaos", "need -workers >= 1, -duration > 0, -meili-signal kill|term|stop")
 	prev := time.Duration(0)
 	for _, at := range []time.Duration{*meiliAt, *pgAt, *siteAt} {
-		if at != 0 && (at <= prev || at >= *duration) {
-			fmt.Fprintln(os.Stderr, "chaos: the faults must come in order (-meili-at < -pg-at < -site-at) inside -duration")
-			os.Exit(2)
-		}
+		benchkit.Usage(at == 0 || at > prev && at < *duration, "chaos", "the faults must come in order (-meili-at < -pg-at < -site-at) inside -duration")
 		prev = max(prev, at)
 	}
 	out, err := filepath.Abs(filepath.Join(*outRoot, time.Now().Format("20060102-150405")))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		os.Exit(2)
-	}
+	benchkit.Usage(err == nil, "chaos", fmt.Sprint(err))
 	c := &chaos{out: out, pids: map[string]int{}}
 	benchkit.Main(benchkit.Options{Name: "chaos", Meili: true, LogDir: c.out, Logf: c.logf,
 		Env: []string{"FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=warn"}}, c.run)

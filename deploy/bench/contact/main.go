@@ -40,10 +40,7 @@ var (
 
 func main() {
 	flag.Parse()
-	if *workers < 1 || *duration <= 0 || *killAt >= 1 {
-		fmt.Fprintln(os.Stderr, "bench-contact: need -workers >= 1, -duration > 0 and -kill-at < 1")
-		os.Exit(2)
-	}
+	benchkit.Usage(*workers >= 1 && *duration > 0 && *killAt < 1, "bench-contact", "need -workers >= 1, -duration > 0 and -kill-at < 1")
 	benchkit.Main(benchkit.Options{Name: "bench-contact", Meili: *meili,
 		Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_TRUSTED_PROXIES=127.0.0.1", "FAMILYLINKS_LOG_LEVEL=error"}}, run)
 }

@@ -57,14 +57,10 @@ var (
 func main() {
 	flag.Parse()
 	u, err := url.Parse(*path)
-	if *entries < 1 || *seqN < 1 || *diagN < 1 || *coldN < 1 || *conns < 1 || *threads < 1 || *duration <= 0 || err != nil || !strings.HasPrefix(u.Path, "/") {
-		fmt.Fprintln(os.Stderr, "bench-gallery: need -entries, -n, -n-diag, -c, -t >= 1, -duration > 0 and -path /path?query")
-		os.Exit(2)
-	}
-	if _, err := exec.LookPath("wrk"); err != nil {
-		fmt.Fprintln(os.Stderr, "bench-gallery: wrk is missing: install the Debian package wrk (deploy/bench/gallery.sh does when run as root)")
-		os.Exit(2)
-	}
+	benchkit.Usage(*entries >= 1 && *seqN >= 1 && *diagN >= 1 && *coldN >= 1 && *conns >= 1 && *threads >= 1 && *duration > 0 && err == nil && strings.HasPrefix(u.Path, "/"),
+		"bench-gallery", "need -entries, -n, -n-diag, -c, -t >= 1, -duration > 0 and -path /path?query")
+	_, err = exec.LookPath("wrk")
+	benchkit.Usage(err == nil, "bench-gallery", "wrk is missing: install the Debian package wrk (deploy/bench/gallery.sh does when run as root)")
 	benchkit.Main(benchkit.Options{Name: "bench-gallery", Meili: true, Env: []string{"FAMILYLINKS_AUTO_MIGRATE=true", "FAMILYLINKS_LOG_LEVEL=error"}},
 		func(ctx context.Context, b *benchkit.Bench) (int, error) { return 0, run(ctx, b, u) })
 }
