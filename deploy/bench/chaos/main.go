@@ -143,14 +143,14 @@ func (c *chaos) run(ctx context.Context, b *benchkit.Bench) (int, error) {
 	if ctx.Err() != nil {
 		return 130, ctx.Err()
 	}
-	idx := c.checkIndex(ctx)
+	matched, idx := c.checkIndex(ctx)
 	c.logf("index: %s", idx)
 	d, err := benchkit.CheckDurability(ctx, c.st.Pool(), c.acked())
 	if err != nil {
 		return 2, err
 	}
 	c.b.StopSites()
-	return c.report(elapsed, busy, idx, d, c.outboxReport(ctx))
+	return c.report(elapsed, busy, matched, idx, d, c.outboxReport(ctx))
 }
 
 // logf reports progress on stderr and in events.log, with the time since
@@ -556,49 +556,30 @@ func (c *chaos) acked() (refs []string) {
 	return refs
 }
 
-// indexCheck is how the index compared with PostgreSQL after the load.
-type indexCheck struct {
-	matched            bool
-	drained, matchedIn time.Duration // after the load: the outbox was empty (-1: never); check-index agreed
-	pending            int64
-	last               string
-}
-
-func (x indexCheck) String() string {
-	if !x.matched {
-		return fmt.Sprintf("NO MATCH (outbox pending %d): %s", x.pending, x.last)
-	}
-	drain := "at once"
-	if x.drained > 0 {
-		drain = "in " + x.drained.Round(10*time.Millisecond).String()
-	}
-	return fmt.Sprintf("matches PostgreSQL %s after the load (outbox drained %s): %s", x.matchedIn.Round(10*time.Millisecond), drain, x.last)
-}
-
 // checkIndex waits for the outbox to drain and `familylinks check-index` to
-// agree, up to -drain-timeout.
-func (c *chaos) checkIndex(ctx context.Context) indexCheck {
-	t0, x := time.Now(), indexCheck{drained: -1}
+// agree, up to -drain-timeout, and says how the index compared with
+// PostgreSQL after the load.
+func (c *chaos) checkIndex(ctx context.Context) (matched bool, said string) {
+	t0, drained := time.Now(), time.Duration(-1) // the outbox was empty (-1: never)
 	for ; ; time.Sleep(500 * time.Millisecond) {
-		var err error
-		if x.pending, _, err = c.st.OutboxStats(ctx); err == nil && x.pending == 0 {
-			if x.drained < 0 {
-				x.drained = time.Since(t0)
+		pending, _, err := c.st.OutboxStats(ctx)
+		if err == nil && pending == 0 {
+			if drained < 0 {
+				drained = time.Since(t0)
 			}
 			out, err := c.b.Tool("", "check-index")
 			if err == nil {
-				x.matched, x.matchedIn, x.last = true, time.Since(t0), strings.Join(strings.Fields(out), " ")
-				return x
+				return true, fmt.Sprintf("matches PostgreSQL %s after the load (outbox drained in %s): %s",
+					time.Since(t0).Round(10*time.Millisecond), drained.Round(10*time.Millisecond), strings.Join(strings.Fields(out), " "))
 			}
-			x.last = strings.Join(strings.Fields(err.Error()), " ")
+			said = strings.Join(strings.Fields(err.Error()), " ")
 		} else if err != nil {
-			x.last = err.Error()
+			said = err.Error()
 		}
 		if time.Since(t0) > *drainTimeout || ctx.Err() != nil {
 			rows, _ := c.st.Pool().Query(ctx, `SELECT format(' [%s attempt %s: %s]', topic, attempts, coalesce(last_error, '')) FROM outbox WHERE done_at IS NULL ORDER BY id LIMIT 3`)
 			left, _ := pgx.CollectRows(rows, pgx.RowTo[string])
-			x.last += strings.Join(left, "")
-			return x
+			return false, fmt.Sprintf("NO MATCH (outbox pending %d): %s%s", pending, said, strings.Join(left, ""))
 		}
 	}
 }
@@ -702,7 +683,7 @@ func (c *chaos) readyRecovery(f *fault) string {
 	return fmt.Sprintf("ready again at +%.2fs (%s)", (readyAgain - f.at).Seconds(), t)
 }
 
-func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *benchkit.Durability, outbox string) (int, error) {
+func (c *chaos) report(elapsed time.Duration, busy string, matched bool, idx string, d *benchkit.Durability, outbox string) (int, error) {
 	var ws []*benchkit.Worker
 	var confirmed []string
 	var sentNoRef, postKept, postLost int
@@ -844,7 +825,7 @@ func (c *chaos) report(elapsed time.Duration, busy string, idx indexCheck, d *be
 	add(len(d.Missing) > 0, "%d acknowledged enquiries are not in PostgreSQL, e.g. %s", len(d.Missing), strings.Join(d.Missing[:min(len(d.Missing), 10)], " "))
 	add(len(d.NotStored(confirmed)) > 0, "%d enquiries shown on a confirmation page are not in PostgreSQL", len(d.NotStored(confirmed)))
 	add(len(d.Acked) == 0, "no enquiry was acknowledged")
-	add(!idx.matched, "the index does not match PostgreSQL: %s", idx)
+	add(!matched, "the index does not match PostgreSQL: %s", idx)
 	for _, f := range c.faults {
 		add(f.err != nil, "the %s fault did not go as planned: %v", f.name, f.err)
 	}
