@@ -186,13 +186,14 @@ func Every(ctx context.Context, d time.Duration, f func()) {
 // Recs are the records of a load, in the order of their ends.
 type Recs []Rec
 
-// Collect puts the workers' records together, in the order of their ends.
-func Collect(ws []*Worker) (all Recs) {
+// Collect puts the workers' records together, in the order of their ends,
+// and their acknowledged references.
+func Collect(ws []*Worker) (all Recs, acks []string) {
 	for _, w := range ws {
-		all = append(all, w.Recs...)
+		all, acks = append(all, w.Recs...), append(acks, w.Acks...)
 	}
 	slices.SortStableFunc(all, func(a, b Rec) int { return cmp.Compare(a.End, b.End) })
-	return all
+	return all, acks
 }
 
 // Where is the records keep accepts.

@@ -145,12 +145,7 @@ func (c *chaos) run(ctx context.Context, b *benchkit.Bench) (int, error) {
 	}
 	matched, idx := c.checkIndex(ctx)
 	c.logf("index: %s", idx)
-	d, err := benchkit.CheckDurability(ctx, c.st.Pool(), c.acked())
-	if err != nil {
-		return 2, err
-	}
-	c.b.StopSites()
-	return c.report(elapsed, busy, matched, idx, d, c.outboxReport(ctx))
+	return c.report(ctx, elapsed, busy, matched, idx)
 }
 
 // logf reports progress on stderr and in events.log, with the time since
@@ -548,14 +543,6 @@ func (w *worker) enquire(ctx context.Context, lang string) benchkit.Rec {
 
 // --- checks ---
 
-// acked is every acknowledged reference, the warm-up's too.
-func (c *chaos) acked() (refs []string) {
-	for _, w := range c.workers {
-		refs = append(refs, w.Acks...)
-	}
-	return refs
-}
-
 // checkIndex waits for the outbox to drain and `familylinks check-index` to
 // agree, up to -drain-timeout, and says how the index compared with
 // PostgreSQL after the load.
@@ -683,7 +670,9 @@ func (c *chaos) readyRecovery(f *fault) string {
 	return fmt.Sprintf("ready again at +%.2fs (%s)", (readyAgain - f.at).Seconds(), t)
 }
 
-func (c *chaos) report(elapsed time.Duration, busy string, matched bool, idx string, d *benchkit.Durability, outbox string) (int, error) {
+// report checks the acknowledged enquiries (the warm-up's too) against
+// PostgreSQL, stops the site, and writes the summary and the verdict.
+func (c *chaos) report(ctx context.Context, elapsed time.Duration, busy string, matched bool, idx string) (int, error) {
 	var ws []*benchkit.Worker
 	var confirmed []string
 	var sentNoRef, postKept, postLost int
@@ -691,7 +680,13 @@ func (c *chaos) report(elapsed time.Duration, busy string, matched bool, idx str
 		ws, confirmed = append(ws, x.Worker), append(confirmed, x.confirmed...)
 		sentNoRef, postKept, postLost = sentNoRef+x.sentNoRef, postKept+x.postKept, postLost+x.postLost
 	}
-	all := benchkit.Collect(ws)
+	all, acked := benchkit.Collect(ws)
+	d, err := benchkit.CheckDurability(ctx, c.st.Pool(), acked)
+	if err != nil {
+		return 2, err
+	}
+	c.b.StopSites()
+	outbox := c.outboxReport(ctx)
 	sum, err := os.Create(filepath.Join(c.out, "summary.txt"))
 	if err != nil {
 		return 2, err

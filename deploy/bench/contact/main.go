@@ -115,10 +115,7 @@ func run(ctx context.Context, b *benchkit.Bench) (int, error) {
 	}
 
 	// Checks: what PostgreSQL holds.
-	var acked []string
-	for _, c := range clients {
-		acked = append(acked, c.Acks...)
-	}
+	recs, acked := benchkit.Collect(clients)
 	if *sabotage > 0 {
 		tag, err := db.Exec(ctx, `DELETE FROM enquiries WHERE reference = ANY($1)`, acked[:min(len(acked), *sabotage)])
 		if err != nil {
@@ -138,7 +135,6 @@ func run(ctx context.Context, b *benchkit.Bench) (int, error) {
 	siteCPU := b.StopSites() // known once they have exited
 
 	// Report.
-	recs := benchkit.Collect(clients)
 	acks := recs.OK()
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
