@@ -292,12 +292,6 @@ func (c *chaos) load(ctx context.Context) (time.Duration, string) {
 	stop()
 	aux.Wait()
 	c.logf("load stopped")
-	for i, f := range c.faults {
-		f.end = elapsed
-		if i+1 < len(c.faults) {
-			f.end = c.faults[i+1].at
-		}
-	}
 	return elapsed, benchkit.Busy(benchkit.MachineCPU(), cpu0)
 }
 
@@ -681,6 +675,13 @@ func (c *chaos) report(ctx context.Context, elapsed time.Duration, busy string, 
 		sentNoRef, postKept, postLost = sentNoRef+x.sentNoRef, postKept+x.postKept, postLost+x.postLost
 	}
 	all, acked := benchkit.Collect(ws)
+	windows := append([]*fault{{name: "steady"}}, c.faults...) // the load before the first fault, then each fault's
+	for i, win := range windows {
+		win.end = elapsed
+		if i+1 < len(windows) {
+			win.end = windows[i+1].at
+		}
+	}
 	d, err := benchkit.CheckDurability(ctx, c.st.Pool(), acked)
 	if err != nil {
 		return 2, err
@@ -712,10 +713,6 @@ func (c *chaos) report(ctx context.Context, elapsed time.Duration, busy string, 
 		}
 	}
 
-	windows := append([]*fault{{name: "steady", end: elapsed}}, c.faults...) // the load before the first fault, then each fault's
-	if len(c.faults) > 0 {
-		windows[0].end = c.faults[0].at
-	}
 	fmt.Fprintf(w, "\nrequests per window (a request belongs to the window in which it ended)\n")
 	fmt.Fprintf(w, "  %-12s %-13s %8s %8s %8s %8s %8s %6s %6s %9s %10s %8s\n", "window", "span", "requests", "ok", "refused", "closed", "timeout", "5xx", "other", "expected", "UNEXPECTED", "p99 ok")
 	for _, win := range append(windows, &fault{name: "total", end: elapsed + time.Hour}) {
