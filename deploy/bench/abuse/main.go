@@ -34,7 +34,6 @@ import (
 	"maps"
 	"mime/multipart"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strconv"
@@ -54,11 +53,11 @@ var (
 
 const password = "bench password of the caseworker"
 
-// attack is one kind of abuse: hit sends request n, prep readies a client.
+// attack is one kind of abuse: hit sends request n, signed in if signIn.
 type attack struct {
-	name string
-	hit  func(ctx context.Context, c *http.Client, n int) (int, error)
-	prep func(ctx context.Context, c *http.Client) error
+	name   string
+	hit    func(ctx context.Context, c *http.Client, n int) (int, error)
+	signIn bool
 }
 
 func main() {
@@ -73,9 +72,9 @@ func run(ctx context.Context, b *benchkit.Bench) (int, error) {
 	fmt.Printf("bench-abuse: %s, %d attackers, %s each, a fresh site process for each attack\n\n", b.Bin, *attackers, *duration)
 	fmt.Printf("%-8s %9s %10s %12s %12s %9s  %s\n", "attack", "idle RSS", "peak RSS", "country p50", "country p99", "failures", "attackers' answers")
 	for _, a := range []attack{ // uploads first: the sign-in flood leaves this address throttled
-		{"upload", upload(b.Base, bigPNG(16), bigPNG(8), bigJPEG()), signIn(b.Base)},
-		{"body", body(b.Base), nil},
-		{"login", login(b.Base), nil},
+		{"upload", upload(b.Base, bigPNG(16), bigPNG(8), bigJPEG()), true},
+		{"body", body(b.Base), false},
+		{"login", login(b.Base), false},
 	} {
 		if *only == "" || *only == a.name {
 			if err := measure(ctx, b, a); err != nil {
@@ -94,6 +93,12 @@ func measure(ctx context.Context, b *benchkit.Bench, a attack) error {
 	}
 	defer site.Stop()
 	time.Sleep(time.Second)
+	var jar http.CookieJar // the attackers' session, if signed in
+	if a.signIn {
+		if jar, err = signIn(ctx, b.Base); err != nil {
+			return err
+		}
+	}
 	pid := site.Cmd.Process.Pid
 	idle, peak := benchkit.RSS(pid), atomic.Int64{}
 	probe, probeFail := &benchkit.Latencies{}, 0
@@ -120,9 +125,8 @@ func measure(ctx context.Context, b *benchkit.Bench, a attack) error {
 	for i := range *attackers {
 		hits.Go(func() {
 			c := benchkit.Client(nil, 30*time.Second)
-			if a.prep != nil && a.prep(ctx, c) != nil {
-				count("sign-in failed")
-				return
+			if jar != nil {
+				c.Jar = jar
 			}
 			for n := 0; time.Now().Before(deadline) && ctx.Err() == nil; n++ {
 				code, err := a.hit(ctx, c, i*1_000_000+n)
@@ -199,23 +203,15 @@ func body(base string) func(context.Context, *http.Client, int) (int, error) {
 	}
 }
 
-// signIn signs one client in and gives every attacker its session (as many
-// signed-in sign-ins at once would be throttled, rightly).
-func signIn(base string) func(context.Context, *http.Client) error {
-	var once sync.Once
-	jar, _ := cookiejar.New(nil)
-	var err error
-	return func(ctx context.Context, c *http.Client) error {
-		once.Do(func() {
-			code, perr := postForm(ctx, &http.Client{Jar: jar, CheckRedirect: c.CheckRedirect}, base+"/staff/login",
-				url.Values{"email": {"bench@drk.example"}, "password": {password}})
-			if err = perr; err == nil && code != http.StatusSeeOther {
-				err = fmt.Errorf("sign-in: %d", code)
-			}
-		})
-		c.Jar = jar
-		return err
+// signIn signs one client in, whose session every attacker then shares (as
+// many sign-ins at once would be throttled, rightly).
+func signIn(ctx context.Context, base string) (http.CookieJar, error) {
+	c := benchkit.Client(nil, 30*time.Second)
+	code, err := postForm(ctx, c, base+"/staff/login", url.Values{"email": {"bench@drk.example"}, "password": {password}})
+	if err == nil && code != http.StatusSeeOther {
+		err = fmt.Errorf("sign-in: %d", code)
 	}
+	return c.Jar, err
 }
 
 func upload(base string, photos ...[]byte) func(context.Context, *http.Client, int) (int, error) {
