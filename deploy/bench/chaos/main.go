@@ -425,19 +425,12 @@ var (
 	sentRef = regexp.MustCompile(`<p class="ref" dir="ltr">(?:<bdi>)?([^<]+)(?:</bdi>)?</p>`)
 )
 
-// next is what a visitor does next: a country page (30%), a gallery search
-// (30%), a photo page and its image (15%) or an enquiry (25%).
-func (w *worker) next(ctx context.Context) benchkit.Rec {
-	switch x := w.Rand.IntN(100); {
-	case x < 30:
-		return w.step(ctx, "country")
-	case x < 60:
-		return w.step(ctx, "gallery")
-	case x < 75:
-		return w.step(ctx, "media")
-	}
-	return w.step(ctx, "enquiry")
-}
+// mix is what a visitor does next, each step as often as it is listed: a
+// country page (30%), a gallery search (30%), a photo page and its image
+// (15%) or an enquiry (25%).
+var mix = slices.Concat(slices.Repeat([]string{"country"}, 6), slices.Repeat([]string{"gallery"}, 6), slices.Repeat([]string{"media"}, 3), slices.Repeat([]string{"enquiry"}, 5))
+
+func (w *worker) next(ctx context.Context) benchkit.Rec { return w.step(ctx, w.Pick(mix)) }
 
 // step sends one request of a kind, or a few: media is a photo page and its
 // image; enquiry, the form, the post and the confirmation. It returns the
