@@ -449,7 +449,6 @@ func (m *capture) do(ctx context.Context, c *http.Client) ([]byte, time.Duration
 // other, in batches: a first, then b, and so on.
 func alternate(ctx context.Context, n, batch int, a, b func(context.Context) (time.Duration, error)) (*lat, *lat, error) {
 	la, lb := &lat{}, &lat{}
-	t0 := time.Now()
 	for la.N() < n {
 		for _, x := range []struct {
 			l *lat
@@ -464,7 +463,6 @@ func alternate(ctx context.Context, n, batch int, a, b func(context.Context) (ti
 			}
 		}
 	}
-	la.Elapsed = time.Since(t0)
 	return la, lb, nil
 }
 
