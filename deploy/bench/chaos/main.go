@@ -160,8 +160,7 @@ func (c *chaos) logf(format string, a ...any) {
 	if !c.start.IsZero() {
 		stamp = fmt.Sprintf("%6.2fs", time.Since(c.start).Seconds())
 	}
-	line := fmt.Sprintf("chaos %s %s\n", stamp, fmt.Sprintf(format, a...))
-	fmt.Fprint(io.MultiWriter(os.Stderr, c.events), line)
+	fmt.Fprintf(io.MultiWriter(os.Stderr, c.events), "chaos %s %s\n", stamp, fmt.Sprintf(format, a...))
 }
 
 // --- set up ---
@@ -271,9 +270,7 @@ func (c *chaos) load(ctx context.Context) (time.Duration, string) {
 	var wg, aux sync.WaitGroup
 	for _, w := range c.workers {
 		w.Start = c.start
-		wg.Go(func() {
-			w.Loop(ctx, deadline, 20*time.Millisecond, w.next)
-		})
+		wg.Go(func() { w.Loop(ctx, deadline, 20*time.Millisecond, w.next) })
 	}
 	probe := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}} // as the Kubernetes probe
 	aux.Go(func() {
@@ -570,10 +567,10 @@ func (c *chaos) outboxReport(ctx context.Context) string {
 	defer conn.Release()
 	var csv strings.Builder
 	tag, err := conn.Conn().PgConn().CopyTo(ctx, &csv, "COPY ("+msgs+" ORDER BY id) TO STDOUT WITH CSV HEADER")
-	if err != nil {
-		return "unknown: " + err.Error()
+	if err == nil {
+		err = os.WriteFile(filepath.Join(c.out, "outbox.csv"), []byte(csv.String()), 0o644)
 	}
-	if err := os.WriteFile(filepath.Join(c.out, "outbox.csv"), []byte(csv.String()), 0o644); err != nil {
+	if err != nil {
 		return "unknown: " + err.Error()
 	}
 	rows, _ := conn.Query(ctx, `SELECT format('#%s %s created at %ss', id, topic, round(created_s, 1)) || CASE WHEN done_s IS NULL THEN format(' NOT DONE after %s attempts', attempts)
@@ -625,21 +622,11 @@ func (c *chaos) count(recs benchkit.Recs) counts {
 	return k
 }
 
-// perWindow describes, for each window, the samples in it.
-func perWindow(windows []*fault, samples []sample, describe func(name string, in []sample) string) string {
-	var out []string
-	for _, win := range windows {
-		out = append(out, describe(win.name, slices.DeleteFunc(slices.Clone(samples), func(s sample) bool { return s.at < win.at || s.at >= win.end })))
-	}
-	return strings.Join(out, "; ")
-}
-
-// readyRecovery describes /readyz in a fault's window: what it said, and
-// when it was ready again.
-func (c *chaos) readyRecovery(f *fault) string {
+// readyz is what /readyz said in a window, and when it was ready again.
+func (c *chaos) readyz(win *fault) (benchkit.Tally, string) {
 	t, lastBad, readyAgain := benchkit.Tally{}, time.Duration(-1), time.Duration(-1)
 	for _, s := range c.ready {
-		if s.at < f.at || s.at >= f.end {
+		if s.at < win.at || s.at >= win.end {
 			continue
 		}
 		if t[s.what]++; s.what != "ready" {
@@ -650,11 +637,11 @@ func (c *chaos) readyRecovery(f *fault) string {
 	}
 	switch {
 	case lastBad < 0:
-		return "stayed ready (" + t.String() + ")"
+		return t, "stayed ready (" + t.String() + ")"
 	case readyAgain < 0:
-		return "NOT ready again before the window ended (" + t.String() + ")"
+		return t, "NOT ready again before the window ended (" + t.String() + ")"
 	}
-	return fmt.Sprintf("ready again at +%.2fs (%s)", (readyAgain - f.at).Seconds(), t)
+	return t, fmt.Sprintf("ready again at +%.2fs (%s)", (readyAgain - win.at).Seconds(), t)
 }
 
 // report checks the acknowledged enquiries (the warm-up's too) against
@@ -741,7 +728,8 @@ func (c *chaos) report(ctx context.Context, elapsed time.Duration, busy string, 
 			}
 			fmt.Fprintf(w, "  %-12s %-8s %7d %8s %9s %9d\n", f.name, kind, len(in.Failed()), secs(lastErr), secs(firstOK), len(in))
 		}
-		fmt.Fprintf(w, "  %-12s %-8s %s\n", f.name, "/readyz", c.readyRecovery(f))
+		_, recovery := c.readyz(f)
+		fmt.Fprintf(w, "  %-12s %-8s %s\n", f.name, "/readyz", recovery)
 	}
 	for _, f := range c.faults {
 		if f.name == "meilisearch" && f.restored > 0 {
@@ -760,25 +748,29 @@ func (c *chaos) report(ctx context.Context, elapsed time.Duration, busy string, 
 		}
 	}
 
-	fmt.Fprintf(w, "\npublisher (direct store calls, as a caseworker's approval and withdrawal would): %s\n", perWindow(windows, c.pub, func(name string, in []sample) string {
-		fails := slices.DeleteFunc(slices.Clone(in), func(s sample) bool { return s.err == nil })
-		s := fmt.Sprintf("%s %d ops, %d failed", name, len(in), len(fails))
-		if len(fails) > 0 {
-			ex := fails[len(fails)-1].err.Error()
-			if len(ex) > 80 {
-				ex = ex[:80] + "…"
+	var pub, said []string // per window: the publisher's operations, and what /readyz said
+	for _, win := range windows {
+		ops, fails, last := 0, 0, ""
+		for _, s := range c.pub {
+			if s.at >= win.at && s.at < win.end {
+				if ops++; s.err != nil {
+					fails, last = fails+1, s.err.Error()
+				}
 			}
-			s += fmt.Sprintf(" (%q)", ex)
 		}
-		return s
-	}))
-	fmt.Fprintf(w, "readyz states seen (every 100 ms, 5 s timeout as the Kubernetes probe): %s\n", perWindow(windows, c.ready, func(name string, in []sample) string {
-		t := benchkit.Tally{}
-		for _, s := range in {
-			t[s.what]++
+		s := fmt.Sprintf("%s %d ops, %d failed", win.name, ops, fails)
+		if len(last) > 80 {
+			last = last[:80] + "…"
 		}
-		return name + ": " + t.String()
-	}))
+		if fails > 0 {
+			s += fmt.Sprintf(" (%q)", last)
+		}
+		pub = append(pub, s)
+		t, _ := c.readyz(win)
+		said = append(said, win.name+": "+t.String())
+	}
+	fmt.Fprintf(w, "\npublisher (direct store calls, as a caseworker's approval and withdrawal would): %s\n", strings.Join(pub, "; "))
+	fmt.Fprintf(w, "readyz states seen (every 100 ms, 5 s timeout as the Kubernetes probe): %s\n", strings.Join(said, "; "))
 
 	fmt.Fprintf(w, "\ndurability check against PostgreSQL\n")
 	fmt.Fprintf(w, "  acknowledged enquiries (303 + fl_sent)  %d distinct", len(d.Acked))
