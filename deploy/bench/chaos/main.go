@@ -225,15 +225,13 @@ func (c *chaos) setUp(ctx context.Context) (err error) {
 }
 
 // writePids records what the script's trap should stop, by process id and
-// data directory, should this program die without cleaning up.
+// data directory, should this program die without cleaning up (site 0 until
+// the site starts: the trap finds no /proc/0 and skips it).
 func (c *chaos) writePids(what string, pid int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pids[what] = pid
-	s := fmt.Sprintf("meili %d\npgdata %s\nwork %s\n", c.pids["meili"], filepath.Join(filepath.Dir(c.b.Stack.PostgresLog()), "pg"), c.b.Work)
-	if c.pids["site"] > 0 {
-		s = fmt.Sprintf("site %d\n", c.pids["site"]) + s
-	}
+	s := fmt.Sprintf("site %d\nmeili %d\npgdata %s\nwork %s\n", c.pids["site"], c.pids["meili"], filepath.Join(filepath.Dir(c.b.Stack.PostgresLog()), "pg"), c.b.Work)
 	_ = os.WriteFile(filepath.Join(c.out, "pids"), []byte(s), 0o644)
 }
 
