@@ -1,5 +1,5 @@
 // Package browsertest drives the whole site in Debian's Chromium through
-// chromedp: the user journeys with and without JavaScript, accessibility
+// chromedp: the user journeys without JavaScript, accessibility
 // checked by axe-core, keyboard use, and page weight and timings on an
 // emulated slow 3G connection. The site runs on a real address over the
 // real PostgreSQL and Meilisearch that `familylinks testenv` starts.
@@ -174,10 +174,7 @@ type Tab struct {
 	base  string
 	name  string
 	shots string
-	js    bool
 	n     int
-	// shootAnyway takes screenshots without JavaScript too.
-	shootAnyway bool
 }
 
 // Sizes of the two screenshots every step takes.
@@ -194,7 +191,7 @@ func newTab(t *testing.T, s *liveSite, name string, js bool) *Tab {
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelT(); cancel() })
-	tab := &Tab{t: t, ctx: ctx, base: s.URL, name: name, shots: artifacts(t, "shots"), js: js}
+	tab := &Tab{t: t, ctx: ctx, base: s.URL, name: name, shots: artifacts(t, "shots")}
 	tab.run(tab.size(phone))
 	if !js {
 		// Proof that scripts are really off: a page that would set its
@@ -332,13 +329,9 @@ func (b *Tab) Path() string {
 }
 
 // Shot saves a full-page screenshot at phone and at desktop size, then
-// goes back to phone size. Runs without JavaScript take none: the site
-// sends none, so their pages look the same.
+// goes back to phone size.
 func (b *Tab) Shot(step string) {
 	b.t.Helper()
-	if !b.js && !b.shootAnyway {
-		return
-	}
 	b.n++
 	for _, s := range []struct {
 		name string

@@ -101,7 +101,7 @@ func TestJourneyNetworkAdmin(t *testing.T) {
 	if qrWidth == 0 {
 		t.Error("the QR code did not load")
 	}
-	cw.shootAnyway = true // the set-up and the recovery codes, as a phone shows them
+	// The set-up and the recovery codes, as a phone shows them.
 	cw.fitsWidth()
 	cw.Shot("totp-setup")
 	secret := strings.ReplaceAll(cw.Text("#totp-secret"), " ", "")
@@ -114,7 +114,6 @@ func TestJourneyNetworkAdmin(t *testing.T) {
 	}
 	cw.fitsWidth()
 	cw.Shot("recovery-codes")
-	cw.shootAnyway = false
 	cw.Follow("main a.button")
 	cw.Follow("header form button[type=submit]") // sign out
 	cw.loginWithCode(newcomer, func() string { return e.TOTPCodeFor(t, newcomer, secret) })
@@ -138,7 +137,6 @@ func TestJourneyNetworkAdmin(t *testing.T) {
 	}
 
 	// At 360 px: the caseworker's inbox and the administrator's audit page.
-	cw.shootAnyway, admin.shootAnyway = true, true
 	cw.Go("/staff/enquiries")
 	cw.fitsWidth()
 	cw.Shot("inbox")
