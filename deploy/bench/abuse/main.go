@@ -93,14 +93,14 @@ func measure(ctx context.Context, b *benchkit.Bench, a attack) error {
 	}
 	defer site.Stop()
 	time.Sleep(time.Second)
-	var jar http.CookieJar // the attackers' session, if signed in
+	pid := site.Cmd.Process.Pid
+	idle, peak := benchkit.RSS(pid), atomic.Int64{}
+	var jar http.CookieJar // the attackers' session, if signed in: after the idle RSS
 	if a.signIn {
 		if jar, err = signIn(ctx, b.Base); err != nil {
 			return err
 		}
 	}
-	pid := site.Cmd.Process.Pid
-	idle, peak := benchkit.RSS(pid), atomic.Int64{}
 	probe, probeFail := &benchkit.Latencies{}, 0
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
