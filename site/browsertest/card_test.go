@@ -74,6 +74,7 @@ func TestSocietyCardOnAPhone(t *testing.T) {
 		name := "Card-" + lang
 		t.Run(name, func(t *testing.T) {
 			b := newTab(t, s, name, true)
+			b.phoneOnly = true
 			b.Go("/" + lang + "/countries/de")
 			for deadline := 0; !b.Has(".society-card") && deadline < 40; deadline++ {
 				b.Go("/" + lang + "/countries/de") // the copy of the cards reloads in the background

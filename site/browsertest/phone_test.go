@@ -20,6 +20,7 @@ func TestCountryAndConfirmationOnAPhone(t *testing.T) {
 	for _, lang := range []string{"en", "ar", "prs", "ps", "ti"} {
 		t.Run(lang, func(t *testing.T) {
 			b := newTab(t, s, "Phone-"+lang, true)
+			b.phoneOnly = true
 			for _, iso := range []string{"pa", "ni", "pr"} {
 				b.Go("/" + lang + "/countries/" + iso)
 				b.fitsWidth()

@@ -65,6 +65,7 @@ func TestJourneyNetworkAdmin(t *testing.T) {
 	const newcomer = "faadumo@bisha-cas.example"
 
 	admin := newTab(t, s, "NetworkAdmin-admin", false)
+	admin.phoneOnly = true
 	admin.speaks("ar")
 	admin.loginWithCode(boss.Email, func() string { return e.TOTPCode(t, boss.Email) })
 	admin.inLanguage("ar", "rtl")
@@ -86,6 +87,7 @@ func TestJourneyNetworkAdmin(t *testing.T) {
 
 	// The caseworker: the link, a password, the second factor.
 	cw := newTab(t, s, "NetworkAdmin-caseworker", false)
+	cw.phoneOnly = true
 	cw.speaks("ar")
 	cw.Go(link)
 	cw.inLanguage("ar", "rtl")
