@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/andybalholm/brotli"
+	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/static"
 	"github.com/familylinks/familylinks/site/web"
 )
@@ -163,6 +164,26 @@ func TestStaticAssetsImmutable(t *testing.T) {
 		if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
 			t.Errorf("%s: %d %q", url, res.StatusCode, res.Header.Get("Cache-Control"))
 		}
+	}
+}
+
+// TestStaffStylesOnlyInTheBackOffice: public pages carry site.css inline,
+// so the back office's own rules (the second factor's QR code, lists of
+// records that stack on a phone) live in staff.css, which only the back
+// office links: a person on 2G does not download them with every page.
+func TestStaffStylesOnlyInTheBackOffice(t *testing.T) {
+	e := newEnv(t)
+	staffCSS := assetURL(t, "staff.css")
+	for _, path := range []string{"/en/", "/ar/countries/de", "/en/contact"} {
+		page := string(e.get(t, path).body)
+		if strings.Contains(page, ".list.stack") || strings.Contains(page, "img.qr") || strings.Contains(page, staffCSS) {
+			t.Errorf("%s carries the back office's styles", path)
+		}
+	}
+	login := sitetest.New(t).Browser(t).Get("/staff/login")
+	one(t, parse(t, []byte(login.Body)), `link[rel=stylesheet][href="`+staffCSS+`"]`) // the back office links it
+	if res := e.get(t, staffCSS); res.StatusCode != http.StatusOK || !strings.Contains(string(res.body), ".list.stack") {
+		t.Errorf("%s: %d", staffCSS, res.StatusCode)
 	}
 }
 

@@ -75,7 +75,7 @@ func newKit(deps Deps, base string) (*web.Kit, *web.AssetServer, error) {
 		SecureCookies: strings.HasPrefix(base, "https://"),
 		Views:         v,
 		Pages:         &web.Cache{},
-		Assets:        web.Assets{CSS: assets.URL("site.css"), Icon: assets.URL("icon.svg"), Style: template.CSS(assets.Text("site.css"))},
+		Assets:        web.Assets{CSS: assets.URL("site.css"), Icon: assets.URL("icon.svg"), StaffCSS: assets.URL("staff.css"), Style: template.CSS(assets.Text("site.css"))},
 		Log:           deps.Log,
 		Countries:     web.NewCountryNames(deps.Catalog, deps.Content.Codes()),
 	}, assets, nil

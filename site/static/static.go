@@ -1,4 +1,4 @@
-// Package static embeds the stylesheet and icon, served under content-hash
+// Package static embeds the stylesheets and icon, served under content-hash
 // URLs by web.AssetServer.
 package static
 
@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds the static files.
 //
-//go:embed site.css icon.svg
+//go:embed site.css staff.css icon.svg
 var FS embed.FS

@@ -20,6 +20,9 @@ import (
 type Assets struct {
 	CSS  string
 	Icon string
+	// StaffCSS is the back office's own rules, linked after CSS from its
+	// pages only.
+	StaffCSS string
 	// Style is site.css, for a <style> element: on a slow connection a
 	// page that brings its stylesheet is drawn one round trip sooner than
 	// one that must fetch it (2 s on emulated slow 3G), for about 2.3 KB

@@ -71,7 +71,7 @@ func (b *Base) chromeKey() string {
 			k.WriteByte(0)
 		}
 	}
-	add(b.Lang.Code, b.Lang.Tag.String(), strconv.FormatBool(b.Lang.RTL), b.Lang.Name, strconv.FormatBool(b.Lang.Draft), b.Title, b.Path, b.Canonical, strconv.FormatBool(b.NoIndex), b.Description, b.Assets.CSS, b.Assets.Icon, string(b.Assets.Style))
+	add(b.Lang.Code, b.Lang.Tag.String(), strconv.FormatBool(b.Lang.RTL), b.Lang.Name, strconv.FormatBool(b.Lang.Draft), b.Title, b.Path, b.Canonical, strconv.FormatBool(b.NoIndex), b.Description, b.Assets.CSS, b.Assets.Icon, b.Assets.StaffCSS, string(b.Assets.Style))
 	for _, a := range b.Alternates {
 		add("a", a.HrefLang, a.URL)
 	}
