@@ -224,6 +224,16 @@ func (b *Tab) run(actions ...chromedp.Action) {
 func (b *Tab) Go(path string) {
 	b.t.Helper()
 	b.run(chromedp.Navigate(b.base+path), chromedp.WaitReady("h1", chromedp.ByQuery))
+	b.noScript()
+}
+
+// noScript fails a page that holds a script (a JSON-LD block is data): the
+// site sends none, which is why the journeys run only with JavaScript off.
+func (b *Tab) noScript() {
+	b.t.Helper()
+	if b.Has(`script:not([type="application/ld+json"])`) {
+		b.t.Errorf("%s: the page has a script", b.Path())
+	}
 }
 
 // Click clicks an element that does not leave the page.
@@ -251,6 +261,7 @@ func (b *Tab) leave(act chromedp.Action) {
 	// The heading can be there before the page has finished loading;
 	// nodes read before then may be gone once it has.
 	b.until(`document.readyState === "complete"`)
+	b.noScript()
 }
 
 // until evaluates cond until it is true, for at most 30 s. The polling is
