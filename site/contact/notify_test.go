@@ -28,14 +28,7 @@ func TestNotificationMail(t *testing.T) {
 	if err := e.Store.SetInbox(ctx, "de", "suchdienst@drk.example", false, admin.ID); err != nil {
 		t.Fatal(err)
 	}
-	b := e.Browser(t)
-	if res := submit(t, b, "ar", valid("de")); res.Status != 303 {
-		t.Fatalf("submit: %d", res.Status)
-	}
-	ref := b.Cookies["__Host-fl_sent"]
-	if ref == "" {
-		ref = b.Cookies["fl_sent"]
-	}
+	ref := sendEnquiry(t, e, "ar")
 	srv := smtptest.Start(t, smtptest.Options{})
 	srv.Refuse("RCPT", 451, 1)
 	mailer, err := notify.New("smtp://127.0.0.1:"+srv.Port+"?from=noreply@familylinks.test&starttls=off", nil)
@@ -90,11 +83,18 @@ func TestNotificationMail(t *testing.T) {
 	}
 }
 
-type recordingMailer struct{ sent []notify.Message }
-
-func (m *recordingMailer) Send(_ context.Context, msg notify.Message) error {
-	m.sent = append(m.sent, msg)
-	return nil
+// sendEnquiry sends a valid enquiry to the German Red Cross from a page in
+// lang and returns its reference, as the confirmation's cookie holds it.
+func sendEnquiry(t *testing.T, e *sitetest.Env, lang string) string {
+	t.Helper()
+	b := e.Browser(t)
+	if res := submit(t, b, lang, valid("de")); res.Status != 303 {
+		t.Fatalf("submit: %d", res.Status)
+	}
+	if ref := b.Cookies["__Host-fl_sent"]; ref != "" {
+		return ref
+	}
+	return b.Cookies["fl_sent"]
 }
 
 // TestNotificationMailLanguage: when the notification address is that of
@@ -110,7 +110,7 @@ func TestNotificationMailLanguage(t *testing.T) {
 	if err := e.Store.SetLanguage(ctx, ana.ID, "ar"); err != nil {
 		t.Fatal(err)
 	}
-	mailer := &recordingMailer{}
+	mailer := &sitetest.Mailbox{}
 	w := &store.Worker{Store: e.Store, Log: slog.New(slog.DiscardHandler), Handlers: map[string]store.OutboxHandler{
 		store.TopicEnquiryNotify: contact.NotifyHandler(e.Data, e.Catalog, e.Store, mailer, sitetest.BaseURL, slog.New(slog.DiscardHandler)),
 	}}
@@ -119,22 +119,16 @@ func TestNotificationMailLanguage(t *testing.T) {
 		if err := e.Store.SetInbox(ctx, "de", address, false, admin.ID); err != nil {
 			t.Fatal(err)
 		}
-		b := e.Browser(t)
-		if res := submit(t, b, "en", valid("de")); res.Status != 303 {
-			t.Fatalf("submit: %d", res.Status)
-		}
-		ref := b.Cookies["__Host-fl_sent"]
-		if ref == "" {
-			ref = b.Cookies["fl_sent"]
-		}
-		before := len(mailer.sent)
+		ref := sendEnquiry(t, e, "en")
+		before := len(mailer.All())
 		if _, err := w.RunOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if len(mailer.sent) != before+1 {
-			t.Fatalf("%d notices sent, want 1", len(mailer.sent)-before)
+		sent := mailer.All()
+		if len(sent) != before+1 {
+			t.Fatalf("%d notices sent, want 1", len(sent)-before)
 		}
-		return mailer.sent[len(mailer.sent)-1], ref
+		return sent[len(sent)-1], ref
 	}
 	for _, tt := range []struct {
 		name, address, lang string

@@ -2,6 +2,7 @@ package sitetest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,13 @@ func (b *Mailbox) Send(_ context.Context, m notify.Message) error {
 	defer b.mu.Unlock()
 	b.sent = append(b.sent, m)
 	return nil
+}
+
+// All returns the messages kept so far, in the order they were sent.
+func (b *Mailbox) All() []notify.Message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.sent)
 }
 
 // Sent returns the messages kept so far, by address (the last one to each).

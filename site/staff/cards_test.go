@@ -15,7 +15,6 @@ import (
 
 	"github.com/familylinks/familylinks/site/cards"
 	"github.com/familylinks/familylinks/site/crypt"
-	"github.com/familylinks/familylinks/site/notify"
 	"github.com/familylinks/familylinks/site/sitetest"
 	"github.com/familylinks/familylinks/site/store"
 )
@@ -266,14 +265,6 @@ func checkJSONLD(t *testing.T, page string) {
 	}
 }
 
-// recordingMailer keeps what it was asked to send.
-type recordingMailer struct{ sent []notify.Message }
-
-func (m *recordingMailer) Send(_ context.Context, msg notify.Message) error {
-	m.sent = append(m.sent, msg)
-	return nil
-}
-
 // TestStaleCardNoticeAndReminder: a card nobody has confirmed for a year
 // says so on its public page, in the page's language, and the Society's
 // page editors (not its other caseworkers) get one reminder with no
@@ -334,19 +325,20 @@ func TestStaleCardNoticeAndReminder(t *testing.T) {
 	if r, _ := cleanup.RunOnce(ctx); r.CardReminders != 0 {
 		t.Errorf("a second round queued %d more reminders", r.CardReminders)
 	}
-	mailer := &recordingMailer{}
+	mailer := &sitetest.Mailbox{}
 	w := &store.Worker{Store: e.Store, Handlers: map[string]store.OutboxHandler{
 		store.TopicCardStale: cards.ReminderHandler(e.Catalog, e.Store, mailer, e.Data.InboxName, sitetest.BaseURL, slog.New(slog.DiscardHandler)),
 	}}
 	if n, err := w.RunOnce(ctx); err != nil || n != 1 {
 		t.Fatalf("worker: %d, %v", n, err)
 	}
-	if len(mailer.sent) != 2 || mailer.sent[0].To != ana.Email || mailer.sent[1].To != ben.Email {
-		t.Fatalf("reminders went to %+v, want the two page editors", mailer.sent)
+	sent := mailer.All()
+	if len(sent) != 2 || sent[0].To != ana.Email || sent[1].To != ben.Email {
+		t.Fatalf("reminders went to %+v, want the two page editors", sent)
 	}
 	confirmed := time.Date(2025, 11, 2, 0, 0, 0, 0, time.UTC)
 	for i, lang := range []string{"en", "ar"} { // Ana's back office is in English, Ben's in Arabic
-		m, tr := mailer.sent[i], e.Catalog.Translator(lang)
+		m, tr := sent[i], e.Catalog.Translator(lang)
 		if !strings.Contains(m.Body, "German Red Cross") || !strings.Contains(m.Body, tr.Date(confirmed)) || !strings.Contains(m.Body, sitetest.BaseURL+"/staff/cards/de") ||
 			strings.Contains(m.Body, "suchdienst@") || strings.Contains(m.Body, ana.Email) || strings.Contains(m.Body, ben.Email) {
 			t.Errorf("reminder to %s: %q", m.To, m.Body)
@@ -358,7 +350,7 @@ func TestStaleCardNoticeAndReminder(t *testing.T) {
 			t.Errorf("reminder to %s does not name the button as the card page does: %q", m.To, m.Body)
 		}
 	}
-	if ar := mailer.sent[1]; !strings.Contains(ar.Subject, "يُرجى مراجعة بطاقة الاتصال") || strings.Contains(ar.Body, "Please check") {
+	if ar := sent[1]; !strings.Contains(ar.Subject, "يُرجى مراجعة بطاقة الاتصال") || strings.Contains(ar.Body, "Please check") {
 		t.Errorf("the reminder to an Arabic-speaking page editor is not in Arabic: %q %q", ar.Subject, ar.Body)
 	}
 	if _, err := e.Store.ConfirmCard(ctx, "de", store.CardActor{StaffID: ana.ID, Email: ana.Email}); err != nil {
