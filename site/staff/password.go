@@ -24,7 +24,7 @@ const (
 	argonTime    = 2
 	argonThreads = 1
 	argonKeyLen  = 32
-	// Test binaries hash at argon2id's lowest cost (64 KiB, 1 pass): under
+	// Test binaries hash at a far lower cost (64 KiB, 1 pass): under
 	// the race detector one hash at OWASP's cost takes 0.4 s of CPU, and
 	// the tests sign in hundreds of times. A hash keeps its own parameters,
 	// so either kind verifies in either binary; the site's binary, which
